@@ -1,0 +1,31 @@
+"""Runner images built for ``image:`` labels (and the default base image)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class ImageState(StrEnum):
+    BUILDING = "BUILDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One derived tag in the runner ECR repository. Its creation is the one-build-per-tag lock."""
+
+    tag: str
+    base_image: str
+    architecture: str
+    state: ImageState
+    created_at: datetime
+    updated_at: datetime
+    build_id: str | None = None
+    task_definition_arn: str | None = None
+    built_at: datetime | None = None
+    size_bytes: int | None = None
+    reason: str | None = None
+    log_url: str | None = None

@@ -1,0 +1,267 @@
+"""Ports: what the use cases need from the outside world, as Protocols and plain value types.
+
+Adapters in :mod:`ecsrunner_core.adapters` implement them with boto3 and requests; tests implement
+them with moto or fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from .domain.classes import ClassSizes
+from .domain.images import ImageRecord
+from .domain.runner import RunnerRecord
+from .domain.status import RunnerStatus
+
+# --- GitHub -----------------------------------------------------------------------------------
+
+
+class GitHubError(Exception):
+    """A GitHub API call failed. ``status`` is the HTTP status, if there was a response."""
+
+    transient = False
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class GitHubNotFound(GitHubError):
+    """404: the runner, job, repository or installation does not exist (or is not visible)."""
+
+
+class GitHubRunnerExists(GitHubError):
+    """409 from generate-jitconfig: a runner with that name is already registered."""
+
+
+class GitHubInvalid(GitHubError):
+    """422: GitHub refused the request's content."""
+
+
+class GitHubAuthError(GitHubError):
+    """401, or 403 that is not a rate limit: the credentials are wrong or lack permission."""
+
+
+class GitHubRateLimited(GitHubError):
+    """Primary or secondary rate limit still in force when the retry budget ran out."""
+
+    transient = True
+
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, status)
+        self.retry_after = retry_after
+
+
+class GitHubUnavailable(GitHubError):
+    """5xx, timeouts or connection errors that outlasted the retry budget."""
+
+    transient = True
+
+
+@dataclass(frozen=True)
+class GitHubRunner:
+    id: int
+    name: str
+    status: str
+    busy: bool
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JitConfig:
+    runner_id: int
+    runner_name: str
+    encoded_jit_config: str = field(repr=False)
+
+
+class GitHubPort(Protocol):
+    """Runner endpoints of one repository or organisation (the configured scope)."""
+
+    def generate_jitconfig(
+        self, *, name: str, labels: Sequence[str], runner_group_id: int, work_folder: str = "_work"
+    ) -> JitConfig: ...
+
+    def delete_runner(self, runner_id: int) -> None: ...
+
+    def list_runners(self, name: str | None = None) -> Iterator[GitHubRunner]: ...
+
+    def get_job(self, repository: str, job_id: int) -> Mapping[str, Any]: ...
+
+    def rate_limit(self) -> Mapping[str, Any]: ...
+
+
+# --- AWS: compute, images, objects ------------------------------------------------------------
+
+
+class LaunchError(Exception):
+    """RunTask did not start a task. ``capacity`` marks errors worth retrying on another capacity
+    provider; ``transient`` marks errors worth retrying later."""
+
+    def __init__(self, message: str, *, transient: bool, capacity: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.capacity = capacity
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    runner_name: str
+    task_definition_arn: str
+    cpu: int
+    memory: int
+    spot: bool
+    environment_file_arn: str
+    tags: Mapping[str, str]
+    client_token: str
+    ephemeral_storage_gib: int | None = None
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    task_arn: str
+    last_status: str
+    started_by: str | None
+    tags: Mapping[str, str]
+    created_at: datetime | None = None
+
+
+class TaskLauncher(Protocol):
+    def run_task(self, request: TaskRequest) -> str: ...
+
+    def stop_task(self, task_arn: str, reason: str) -> None: ...
+
+    def list_tasks(self) -> Iterator[TaskInfo]: ...
+
+    def find_task(self, runner_name: str) -> TaskInfo | None: ...
+
+    def ensure_task_definition(self, image_uri: str, architecture: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class RegistryImage:
+    tag: str
+    pushed_at: datetime | None
+    size_bytes: int | None
+    digest: str | None = None
+
+
+class ImageRegistry(Protocol):
+    def find(self, tag: str) -> RegistryImage | None: ...
+
+    def list(self) -> Iterator[RegistryImage]: ...
+
+    def image_uri(self, tag: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    build_id: str
+    status: str
+    log_url: str | None = None
+    phase: str | None = None
+
+
+class ImageBuilder(Protocol):
+    def start_build(self, *, base_image: str, image_tag: str, architecture: str) -> BuildInfo: ...
+
+    def get_build(self, build_id: str) -> BuildInfo: ...
+
+
+class JitStore(Protocol):
+    """Private objects holding a runner's JIT config as an ECS environment file."""
+
+    def put(self, runner_name: str, content: str) -> str: ...
+
+    def delete(self, runner_name: str) -> None: ...
+
+
+class ClassSizesSource(Protocol):
+    def load(self) -> ClassSizes: ...
+
+
+class SecretSource(Protocol):
+    def webhook_secret(self) -> bytes: ...
+
+
+# --- Storage ----------------------------------------------------------------------------------
+
+
+class CapacityExceeded(Exception):
+    """Taking a slot would exceed ``max_runners``."""
+
+
+class ConcurrentUpdate(Exception):
+    """A record kept changing under us; the caller may retry later."""
+
+
+RecordChange = Callable[[RunnerRecord], RunnerRecord | None]
+
+
+class RunnerStore(Protocol):
+    def create(self, record: RunnerRecord) -> bool:
+        """Store ``record`` unless its job already has a runner; ``False`` means duplicate."""
+        ...
+
+    def get(self, runner_name: str) -> RunnerRecord | None: ...
+
+    def get_by_job(self, job_id: int) -> RunnerRecord | None: ...
+
+    def update(
+        self, runner_name: str, change: RecordChange
+    ) -> tuple[RunnerRecord | None, RunnerRecord | None]:
+        """Apply ``change`` with optimistic concurrency, retrying on conflicts.
+
+        Returns (before, after); ``after`` is None when the record is missing or ``change`` returned
+        None (a no-op). Taking a slot (``holds_slot`` False -> True) raises
+        :class:`CapacityExceeded` when ``max_runners`` are already active; giving one back is part of
+        the same atomic write.
+        """
+        ...
+
+    def by_status(
+        self, status: RunnerStatus, *, since: datetime | None = None, newest_first: bool = True
+    ) -> Iterator[RunnerRecord]: ...
+
+    def active(self) -> Iterator[RunnerRecord]: ...
+
+    def active_slots(self) -> int: ...
+
+
+class ImageStore(Protocol):
+    def get_image(self, tag: str) -> ImageRecord | None: ...
+
+    def lock_build(self, record: ImageRecord, *, retry_failed_before: datetime) -> bool:
+        """Create the BUILDING record for a tag; ``False`` if another build holds or finished it."""
+        ...
+
+    def save_image(self, record: ImageRecord) -> None: ...
+
+    def delete_image(self, tag: str) -> None: ...
+
+    def tag_for_build(self, build_id: str) -> str | None: ...
+
+    def list_images(self) -> Iterator[ImageRecord]: ...
+
+
+# --- Cross-cutting ----------------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class Metrics(Protocol):
+    def count(self, name: str, value: int = 1, **dimensions: str) -> None: ...
+
+    def seconds(self, name: str, value: float) -> None: ...
+
+
+class NullMetrics:
+    def count(self, name: str, value: int = 1, **dimensions: str) -> None:
+        return None
+
+    def seconds(self, name: str, value: float) -> None:
+        return None

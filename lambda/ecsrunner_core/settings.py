@@ -1,0 +1,176 @@
+"""Settings read once from the environment into a typed object.
+
+This is the contract between the Terraform module (which sets these variables on both Lambda
+functions) and the code. Secrets are never here: only the ARNs of the Secrets Manager secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .domain.image_ref import ImageReferenceError, parse_image_reference
+from .domain.labels import normalise_extra_labels
+from .domain.names import validate_prefix
+
+# GitHub account (user or organisation) names: letters, digits, '-' (and '_' for managed users).
+_OWNER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*", re.ASCII)
+_REPO_RE = re.compile(r"[A-Za-z0-9._-]+", re.ASCII)
+_INTEGER_RE = re.compile(r"-?[0-9]+", re.ASCII)
+
+
+class SettingsError(ValueError):
+    """A missing or malformed setting; the message names the environment variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    name: str
+    runner_table: str
+    class_sizes_param: str
+    cluster_arn: str = ""
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
+    assign_public_ip: bool = False
+    base_task_definition_arn: str = ""
+    execution_role_arn: str = ""
+    task_role_arn: str = ""
+    log_group_name: str = ""
+    ecr_repository_url: str = ""
+    jit_bucket: str = ""
+    jit_kms_key_arn: str = ""
+    github_repo: str | None = None
+    github_org: str | None = None
+    github_api_url: str = "https://api.github.com"
+    github_credentials_secret_arn: str = ""
+    webhook_secret_arn: str = ""
+    runner_group_id: int = 1
+    extra_labels: frozenset[str] = frozenset()
+    max_runners: int = 0
+    runner_ttl_seconds: int = 7200
+    starting_timeout_seconds: int = 900
+    image_creating_timeout_seconds: int = 3600
+    waiting_for_job_timeout_seconds: int = 1800
+    record_retention_seconds: int = 30 * 86400
+    max_launch_attempts: int = 5
+    launch_budget_seconds: float = 7.0
+    enable_image_build: bool = True
+    codebuild_project_name: str = ""
+    build_context_digest: str = "none"
+    default_base_image: str = "ubuntu:22.04"
+    allowed_base_images: tuple[str, ...] = ()
+    container_name: str = "runner"
+
+    @property
+    def scope(self) -> str:
+        return f"repo {self.github_repo}" if self.github_repo else f"org {self.github_org}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        reader = _Reader(env)
+        settings = cls(
+            name=reader.prefix("ECSRUNNER_NAME"),
+            runner_table=reader.required("RUNNER_TABLE"),
+            class_sizes_param=reader.required("CLASS_SIZES_PARAM"),
+            cluster_arn=reader.text("ECS_CLUSTER_ARN"),
+            subnet_ids=reader.items("SUBNET_IDS"),
+            security_group_ids=reader.items("SECURITY_GROUP_IDS"),
+            assign_public_ip=reader.flag("ASSIGN_PUBLIC_IP", False),
+            base_task_definition_arn=reader.text("BASE_TASK_DEFINITION_ARN"),
+            execution_role_arn=reader.text("EXECUTION_ROLE_ARN"),
+            task_role_arn=reader.text("TASK_ROLE_ARN"),
+            log_group_name=reader.text("RUNNER_LOG_GROUP"),
+            ecr_repository_url=reader.text("ECR_REPOSITORY_URL"),
+            jit_bucket=reader.text("JIT_BUCKET"),
+            jit_kms_key_arn=reader.text("JIT_KMS_KEY_ARN"),
+            github_repo=reader.text("GITHUB_REPO") or None,
+            github_org=reader.text("GITHUB_ORG") or None,
+            github_api_url=reader.text("GITHUB_API_URL", "https://api.github.com").rstrip("/"),
+            github_credentials_secret_arn=reader.text("GITHUB_CREDENTIALS_SECRET_ARN"),
+            webhook_secret_arn=reader.text("WEBHOOK_SECRET_ARN"),
+            runner_group_id=reader.integer("RUNNER_GROUP_ID", 1, minimum=1),
+            extra_labels=normalise_extra_labels(reader.items("RUNNER_EXTRA_LABELS")),
+            max_runners=reader.integer("MAX_RUNNERS", 0, minimum=0),
+            runner_ttl_seconds=reader.integer("RUNNER_TTL_SECONDS", 7200, minimum=60),
+            starting_timeout_seconds=reader.integer("STARTING_TIMEOUT_SECONDS", 900, minimum=60),
+            image_creating_timeout_seconds=reader.integer("IMAGE_CREATING_TIMEOUT_SECONDS", 3600, minimum=60),
+            waiting_for_job_timeout_seconds=reader.integer(
+                "WAITING_FOR_JOB_TIMEOUT_SECONDS", 1800, minimum=60
+            ),
+            record_retention_seconds=reader.integer("RECORD_RETENTION_SECONDS", 30 * 86400, minimum=3600),
+            max_launch_attempts=reader.integer("MAX_LAUNCH_ATTEMPTS", 5, minimum=1),
+            enable_image_build=reader.flag("ENABLE_IMAGE_BUILD", True),
+            codebuild_project_name=reader.text("CODEBUILD_PROJECT_NAME"),
+            build_context_digest=reader.text("BUILD_CONTEXT_DIGEST", "none"),
+            default_base_image=reader.image("DEFAULT_BASE_IMAGE", "ubuntu:22.04"),
+            allowed_base_images=reader.items("ALLOWED_BASE_IMAGES"),
+            container_name=reader.text("RUNNER_CONTAINER_NAME", "runner"),
+        )
+        if settings.github_repo and settings.github_org:
+            raise SettingsError("set exactly one of GITHUB_REPO and GITHUB_ORG, not both")
+        if not settings.github_repo and not settings.github_org:
+            raise SettingsError("set exactly one of GITHUB_REPO (OWNER/REPO) and GITHUB_ORG")
+        if settings.github_repo:
+            owner, _, repo = settings.github_repo.partition("/")
+            if not _OWNER_RE.fullmatch(owner) or not _REPO_RE.fullmatch(repo) or repo in {".", ".."}:
+                raise SettingsError(f"GITHUB_REPO must be OWNER/REPO (got {settings.github_repo!r})")
+        if settings.github_org and not _OWNER_RE.fullmatch(settings.github_org):
+            raise SettingsError(f"GITHUB_ORG must be an organisation name (got {settings.github_org!r})")
+        return settings
+
+
+@dataclass(frozen=True)
+class _Reader:
+    env: Mapping[str, str]
+
+    def text(self, key: str, default: str = "") -> str:
+        return self.env.get(key, default).strip() or default
+
+    def required(self, key: str) -> str:
+        value = self.text(key)
+        if not value:
+            raise SettingsError(f"environment variable {key} is required")
+        return value
+
+    def prefix(self, key: str) -> str:
+        value = self.required(key)
+        try:
+            return validate_prefix(value)
+        except ValueError as exc:
+            raise SettingsError(f"environment variable {key}: {exc}") from None
+
+    def image(self, key: str, default: str) -> str:
+        value = self.text(key, default)
+        try:
+            parse_image_reference(value)
+        except ImageReferenceError as exc:
+            raise SettingsError(f"environment variable {key}: {exc}") from None
+        return value
+
+    def items(self, key: str) -> tuple[str, ...]:
+        return tuple(item.strip() for item in self.text(key).split(",") if item.strip())
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.text(key).lower()
+        if not value:
+            return default
+        if value in {"1", "true", "yes", "on"}:
+            return True
+        if value in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"environment variable {key} must be true or false (got {value!r})")
+
+    def integer(self, key: str, default: int, *, minimum: int) -> int:
+        value = self.text(key)
+        if not value:
+            return default
+        # int() alone would also take "1_000" and non-ASCII digits.
+        if not _INTEGER_RE.fullmatch(value):
+            raise SettingsError(f"environment variable {key} must be an integer (got {value!r})")
+        number = int(value)
+        if number < minimum:
+            raise SettingsError(f"environment variable {key} must be at least {minimum} (got {number})")
+        return number

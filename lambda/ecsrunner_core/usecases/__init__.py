@@ -1,0 +1,1 @@
+"""Use cases: the runner lifecycle, written against the ports only."""

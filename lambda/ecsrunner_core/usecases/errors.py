@@ -1,0 +1,22 @@
+"""Errors use cases raise among themselves."""
+
+from __future__ import annotations
+
+
+class PermanentLaunchError(Exception):
+    """Retrying cannot help: the runner goes FAILED with this message as its reason."""
+
+
+def describe_error(exc: BaseException, limit: int = 400) -> str:
+    """A one-line, bounded description of an error, safe for records and logs.
+
+    Adapters never put secrets or JIT configs in exception messages.
+    """
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if not text.startswith(type(exc).__name__):
+        text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class LaunchDeferred(Exception):
+    """Out of time in this invocation: release the lease so the next caller continues at once."""

@@ -1,0 +1,263 @@
+"""Launching a runner: capacity slot, image, JIT config, environment file, RunTask.
+
+Every step is safe to repeat. A launch holds a lease (``next_attempt_at``) so that the janitor and
+an event never launch the same runner at once; a launch that dies part-way (a Lambda timeout) leaves
+the record STARTING with no task, and the janitor retries it when the lease ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from contextlib import suppress
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from ..domain.classes import ClassSize
+from ..domain.runner import RunnerRecord
+from ..domain.status import RunnerStatus
+from ..ports import (
+    CapacityExceeded,
+    GitHubError,
+    GitHubInvalid,
+    GitHubNotFound,
+    GitHubRunnerExists,
+    JitConfig,
+    LaunchError,
+    TaskRequest,
+)
+from .context import Deadline, Deps, log
+from .errors import LaunchDeferred, PermanentLaunchError, describe_error
+from .images import resolve_task_definition
+from .records import LAUNCH_LEASE, annotate, move
+
+RETRY_BASE_SECONDS = 30
+RETRY_MAX_SECONDS = 600
+JIT_ENV_VAR = "ACTIONS_RUNNER_INPUT_JITCONFIG"
+TAG_PREFIX = "ecsrunner:"
+_TAG_VALUE_UNSAFE = re.compile(r"[^\w .:/=+\-@]")
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_MAX_SECONDS))
+
+
+def client_token(runner_name: str, attempt: int, capacity: str) -> str:
+    """Same runner, attempt and capacity -> same token, so a repeated RunTask starts no second task."""
+    return hashlib.sha256(f"{runner_name}/{attempt}/{capacity}".encode()).hexdigest()[:64]
+
+
+def task_tags(deps: Deps, record: RunnerRecord) -> dict[str, str]:
+    values = {
+        "deployment": deps.settings.name,
+        "runner-name": record.runner_name,
+        "job-id": str(record.job_id),
+        "repository": record.repository,
+        "run-url": record.run_url or "",
+    }
+    return {
+        TAG_PREFIX + key: _TAG_VALUE_UNSAFE.sub("_", value)[:256] for key, value in values.items() if value
+    }
+
+
+def launch_runner(deps: Deps, runner_name: str, deadline: Deadline | None = None) -> RunnerRecord | None:
+    """Try to launch ``runner_name``; returns the record as left (None if it was not ours to launch)."""
+    before, claimed = _claim(deps, runner_name)
+    if before is None or claimed is None:
+        return None
+    earlier_attempt = before.attempts > 0 or before.next_attempt_at is not None
+    try:
+        return _launch(deps, claimed, deadline, earlier_attempt=earlier_attempt)
+    except LaunchDeferred:
+        deps.store.update(runner_name, annotate(deps.clock.now(), next_attempt_at=None))
+    except PermanentLaunchError as exc:
+        _fail(deps, runner_name, str(exc))
+    except Exception as exc:  # any other failure is retried later: an accepted job is never dropped
+        log.warning(
+            "launch of %s failed: %s",
+            runner_name,
+            describe_error(exc),
+            extra={"runner_name": runner_name},
+            exc_info=not isinstance(exc, GitHubError | LaunchError),
+        )
+        transient = not isinstance(exc, GitHubInvalid) and getattr(exc, "transient", True) is not False
+        if isinstance(exc, LaunchError):
+            transient = exc.transient
+        _record_failure(deps, runner_name, describe_error(exc), transient=transient)
+    return deps.store.get(runner_name)
+
+
+def _claim(deps: Deps, runner_name: str) -> tuple[RunnerRecord | None, RunnerRecord | None]:
+    now = deps.clock.now()
+
+    def claim(record: RunnerRecord) -> RunnerRecord | None:
+        if record.status is not RunnerStatus.STARTING or record.task_arn:
+            return None
+        if record.next_attempt_at is not None and record.next_attempt_at > now:
+            return None
+        return record.touch(now, next_attempt_at=now + LAUNCH_LEASE)
+
+    return deps.store.update(runner_name, claim)
+
+
+def _take_slot(deps: Deps, record: RunnerRecord) -> RunnerRecord | None:
+    if record.holds_slot:
+        return record
+    now = deps.clock.now()
+
+    def take(current: RunnerRecord) -> RunnerRecord | None:
+        if current.terminal or current.holds_slot:
+            return None
+        return current.touch(now, holds_slot=True)
+
+    try:
+        _, taken = deps.store.update(record.runner_name, take)
+    except CapacityExceeded:
+        reason = f"waiting for capacity: {deps.settings.max_runners} runners active (max_runners)"
+        deps.store.update(record.runner_name, annotate(now, next_attempt_at=None, status_reason=reason))
+        deps.metrics.count("RunnersWaitingForCapacity")
+        log.info("runner %s %s", record.runner_name, reason, extra={"runner_name": record.runner_name})
+        return None
+    return taken or deps.store.get(record.runner_name)
+
+
+def _launch(
+    deps: Deps, claimed: RunnerRecord, deadline: Deadline | None, *, earlier_attempt: bool
+) -> RunnerRecord | None:
+    name = claimed.runner_name
+    record = _take_slot(deps, claimed)
+    if record is None or record.terminal:
+        return record
+    size = deps.classes.load().get(record.class_name)
+    if size is None:
+        raise PermanentLaunchError(f"class {record.class_name!r} is no longer defined")
+
+    if earlier_attempt:
+        adopted = deps.launcher.find_task(name)
+        if adopted is not None:
+            log.info("runner %s: adopting task %s from an earlier attempt", name, adopted.task_arn)
+            return _record_task(deps, name, adopted.task_arn)
+
+    task_definition = resolve_task_definition(deps, record)
+    if task_definition is None:
+        return deps.store.get(name)
+    if deadline is not None and deadline.expired:
+        raise LaunchDeferred
+
+    jit = _jit_config(deps, record)
+    deps.store.update(name, annotate(deps.clock.now(), github_runner_id=jit.runner_id))
+    env_file = deps.jit.put(name, f"{JIT_ENV_VAR}={jit.encoded_jit_config}\n")
+    task_arn = _run_task(deps, record, size, task_definition, env_file)
+    return _record_task(deps, name, task_arn)
+
+
+def _jit_config(deps: Deps, record: RunnerRecord) -> JitConfig:
+    def generate() -> JitConfig:
+        return deps.github.generate_jitconfig(
+            name=record.runner_name, labels=list(record.labels), runner_group_id=deps.settings.runner_group_id
+        )
+
+    try:
+        return generate()
+    except GitHubRunnerExists:
+        # An earlier attempt registered the name but its config was never used: replace it.
+        for runner in deps.github.list_runners(name=record.runner_name):
+            if runner.name == record.runner_name:
+                with suppress(GitHubNotFound):
+                    deps.github.delete_runner(runner.id)
+        return generate()
+
+
+def _run_task(deps: Deps, record: RunnerRecord, size: ClassSize, task_definition: str, env_file: str) -> str:
+    request = TaskRequest(
+        runner_name=record.runner_name,
+        task_definition_arn=task_definition,
+        cpu=size.cpu,
+        memory=size.memory,
+        spot=size.spot,
+        environment_file_arn=env_file,
+        tags=task_tags(deps, record),
+        client_token=client_token(record.runner_name, record.attempts, "spot" if size.spot else "on-demand"),
+        ephemeral_storage_gib=size.ephemeral_storage_gib,
+    )
+    try:
+        return deps.launcher.run_task(request)
+    except LaunchError as exc:
+        if not (request.spot and exc.capacity):
+            raise
+        log.info("runner %s: no Fargate Spot capacity (%s); using on-demand", record.runner_name, exc)
+        deps.metrics.count("SpotFallbacks")
+        fallback = replace(
+            request, spot=False, client_token=client_token(record.runner_name, record.attempts, "on-demand")
+        )
+        return deps.launcher.run_task(fallback)
+
+
+def _record_task(deps: Deps, name: str, task_arn: str) -> RunnerRecord | None:
+    now = deps.clock.now()
+
+    def record_task(record: RunnerRecord) -> RunnerRecord | None:
+        if record.terminal:
+            return None
+        return record.touch(now, task_arn=task_arn, next_attempt_at=None, last_error=None)
+
+    before, after = deps.store.update(name, record_task)
+    if after is None:
+        if before is not None and before.terminal:
+            # Terminated while we launched (an operator, a timeout): the task must not outlive it.
+            deps.launcher.stop_task(task_arn, f"runner {name} is {before.status}")
+            _cleanup_registration(deps, before)
+        return before
+    deps.metrics.count("RunnersLaunched")
+    deps.metrics.seconds("LaunchLatency", (now - after.created_at).total_seconds())
+    log.info("runner %s launched as %s", name, task_arn, extra={"runner_name": name, "job_id": after.job_id})
+    return after
+
+
+def _record_failure(deps: Deps, name: str, message: str, *, transient: bool) -> None:
+    now = deps.clock.now()
+    limit = deps.settings.max_launch_attempts
+
+    def failed_attempt(record: RunnerRecord) -> RunnerRecord | None:
+        if record.terminal or record.task_arn:
+            return None
+        attempts = record.attempts + 1
+        if not transient or attempts >= limit:
+            reason = f"launch failed after {attempts} attempt(s): {message}"
+            moved = record.transition(RunnerStatus.FAILED, reason, now)
+            return moved.touch(now, attempts=attempts, last_error=message) if moved else None
+        return record.touch(
+            now, attempts=attempts, last_error=message, next_attempt_at=now + retry_delay(attempts)
+        )
+
+    _, after = deps.store.update(name, failed_attempt)
+    if after is not None and after.terminal:
+        deps.metrics.count("RunnersFailed", reason="launch")
+        _cleanup_registration(deps, after)
+
+
+def _fail(deps: Deps, name: str, reason: str) -> None:
+    after = move(deps, name, RunnerStatus.FAILED, reason)
+    if after is not None:
+        _cleanup_registration(deps, after)
+
+
+def _cleanup_registration(deps: Deps, record: RunnerRecord) -> None:
+    """Best effort: the JIT object and the GitHub registration of a runner that will never run."""
+    try:
+        deps.jit.delete(record.runner_name)
+        if record.github_runner_id is not None:
+            deps.github.delete_runner(record.github_runner_id)
+    except GitHubNotFound:
+        pass
+    except Exception as exc:  # the janitor's orphan sweep finishes what this leaves
+        log.warning("cleanup of %s incomplete: %s", record.runner_name, describe_error(exc))
+
+
+def next_launch_due(record: RunnerRecord, now: datetime) -> bool:
+    """A STARTING record without a task whose lease or backoff has passed."""
+    return (
+        record.status is RunnerStatus.STARTING
+        and record.task_arn is None
+        and (record.next_attempt_at is None or record.next_attempt_at <= now)
+    )

@@ -1,0 +1,35 @@
+"""Results use cases return to handlers and the CLI (and that tests assert on)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: str
+    detail: str = ""
+    runner_name: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        result = {"outcome": self.action}
+        if self.detail:
+            result["detail"] = self.detail
+        if self.runner_name:
+            result["runner"] = self.runner_name
+        return result
+
+
+@dataclass
+class JanitorReport:
+    active_seen: int = 0
+    relaunched: int = 0
+    timed_out: int = 0
+    expired: int = 0
+    images_resumed: int = 0
+    orphan_tasks_stopped: int = 0
+    orphan_runners_deleted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)

@@ -1,0 +1,73 @@
+"""Ending a runner on purpose (timeouts, TTL, operator, surplus): record first, then clean up."""
+
+from __future__ import annotations
+
+from ..domain.runner import RunnerRecord
+from ..domain.status import RunnerStatus
+from ..ports import GitHubError, GitHubNotFound
+from .context import Deadline, Deps, log
+from .errors import describe_error
+from .launch import launch_runner, next_launch_due
+from .records import move
+
+
+def retire_runner(deps: Deps, runner_name: str, status: RunnerStatus, reason: str) -> RunnerRecord | None:
+    """Mark the runner terminal, then stop its task and remove its registration and JIT object.
+
+    The status is written first: a launch still in flight sees it and stops the task it started.
+    Idempotent: a terminal runner is returned unchanged (its cleanup is repeated, harmlessly).
+    """
+    after = move(deps, runner_name, status, reason)
+    record = after or deps.store.get(runner_name)
+    if record is None:
+        return None
+    cleanup_runner(deps, record, reason)
+    return record
+
+
+def cleanup_runner(deps: Deps, record: RunnerRecord, reason: str) -> list[str]:
+    """Stop the task, delete the GitHub registration and the JIT object; returns what failed."""
+    problems: list[str] = []
+    if record.task_arn:
+        try:
+            deps.launcher.stop_task(record.task_arn, reason[:1024])
+        except Exception as exc:
+            problems.append(f"stop task: {describe_error(exc)}")
+    if record.github_runner_id is not None:
+        try:
+            deps.github.delete_runner(record.github_runner_id)
+        except GitHubNotFound:
+            pass
+        except GitHubError as exc:
+            problems.append(f"delete GitHub runner: {describe_error(exc)}")
+    try:
+        deps.jit.delete(record.runner_name)
+    except Exception as exc:
+        problems.append(f"delete JIT object: {describe_error(exc)}")
+    if problems:
+        log.warning(
+            "cleanup of %s incomplete (the janitor retries): %s",
+            record.runner_name,
+            "; ".join(problems),
+            extra={"runner_name": record.runner_name},
+        )
+    return problems
+
+
+def launch_waiting(deps: Deps, deadline: Deadline | None = None, limit: int | None = None) -> int:
+    """Launch runners that wait for capacity or a retry, oldest first; returns how many launched."""
+    launched = 0
+    now = deps.clock.now()
+    for record in deps.store.by_status(RunnerStatus.STARTING, newest_first=False):
+        if limit is not None and launched >= limit:
+            break
+        if deadline is not None and deadline.expired:
+            break
+        if not next_launch_due(record, now):
+            continue
+        after = launch_runner(deps, record.runner_name, deadline)
+        if after is not None and after.task_arn:
+            launched += 1
+        elif after is not None and not after.holds_slot and not after.terminal:
+            break  # still no capacity: the runners behind it will not get a slot either
+    return launched

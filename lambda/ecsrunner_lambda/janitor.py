@@ -1,0 +1,19 @@
+"""Janitor: the scheduled sweep (timeouts, TTL, retries, orphans)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from ecsrunner_core.usecases.janitor import run_janitor
+
+from . import runtime
+from .observability import logger, metrics
+
+GITHUB_BUDGET_SECONDS = 20.0
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return run_janitor(runtime.deps(GITHUB_BUDGET_SECONDS), runtime.deadline(context)).as_dict()
