@@ -1,0 +1,331 @@
+"""Build the deployment artefacts of DESIGN.md, byte-identical for the same inputs.
+
+* ``dist/lambda.zip``: ``ecsrunner_core``, ``ecsrunner_lambda`` and the Lambda's dependencies, i.e.
+  ``[project].dependencies`` of pyproject.toml minus what the Lambda runtime provides (boto3,
+  botocore), installed as binary wheels for the target runtime and architecture.
+* ``dist/runner-context.zip``: ``runner/``, the CodeBuild source of the runner image.
+* ``dist/manifest.json``: sha256, size, runtime and architecture of each artefact.
+
+Transitive dependencies are constrained to the versions installed in the interpreter running this
+script (the project venv under ``make build``), so the zip ships what the tests ran against. The
+dependency install is cached under ``build/cache`` keyed by everything that can change it.
+Zip entries are sorted, dated 1980-01-01 00:00:00, 0644 (0755 for directories and ``*.sh`` in the
+runner context) and deflated at a fixed level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_PACKAGES = ("ecsrunner_core", "ecsrunner_lambda")
+RUNTIME_PROVIDED = frozenset({"boto3", "botocore"})
+LAMBDA_ARCHES = {"x86_64": "x86_64", "arm64": "aarch64"}
+# Python 3.12+ Lambda runtimes run on Amazon Linux 2023 (glibc 2.34); older ones on glibc 2.26.
+AL2023_MANYLINUX = ("manylinux2014", "manylinux_2_28", "manylinux_2_34")
+AL2_MANYLINUX = ("manylinux2014",)
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+ZIP_COMPRESSLEVEL = 6
+FILE_MODE = 0o644
+EXECUTABLE_MODE = 0o755
+DIRECTORY_MODE = 0o755
+EXCLUDED_NAMES = frozenset({"__pycache__", ".DS_Store"})
+EXCLUDED_DEPENDENCY_TOP_LEVEL = frozenset({"bin"})
+RUNTIME_PATTERN = re.compile(r"^python3\.(\d+)$")
+REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+class BuildError(Exception):
+    """A build input is missing or invalid; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class Artefact:
+    path: Path
+    sha256: str
+    size: int
+    runtime: str | None
+    arch: str | None
+
+
+def canonical_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def lambda_requirements(pyproject: Path) -> list[str]:
+    """The pinned ``[project].dependencies`` the Lambda runtime does not provide."""
+    dependencies = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+    requirements = []
+    for requirement in dependencies:
+        match = REQUIREMENT_NAME.match(requirement)
+        if not match:
+            raise BuildError(f"{pyproject}: cannot parse dependency {requirement!r}")
+        if canonical_name(match.group(1)) in RUNTIME_PROVIDED:
+            continue
+        if "==" not in requirement:
+            raise BuildError(f"{pyproject}: pin {requirement!r} with == so that the zip is reproducible")
+        requirements.append(requirement.strip())
+    return sorted(requirements, key=str.lower)
+
+
+def environment_constraints() -> list[str]:
+    """``name==version`` for every distribution installed in this interpreter's environment."""
+    pins = {}
+    for distribution in metadata.distributions():
+        name = distribution.metadata["Name"]
+        if name and canonical_name(name) not in RUNTIME_PROVIDED and canonical_name(name) != "ecsrunner":
+            pins[canonical_name(name)] = distribution.version
+    return [f"{name}=={version}" for name, version in sorted(pins.items())]
+
+
+def pip_platform_args(runtime: str, arch: str) -> list[str]:
+    match = RUNTIME_PATTERN.match(runtime)
+    if not match:
+        raise BuildError(f"unsupported runtime {runtime!r}: expected pythonX.Y, e.g. python3.13")
+    if arch not in LAMBDA_ARCHES:
+        raise BuildError(f"unsupported arch {arch!r}: expected one of {', '.join(LAMBDA_ARCHES)}")
+    minor = int(match.group(1))
+    families = AL2023_MANYLINUX if minor >= 12 else AL2_MANYLINUX
+    args = ["--implementation", "cp", "--python-version", f"3.{minor}", "--only-binary=:all:"]
+    for family in families:
+        args += ["--platform", f"{family}_{LAMBDA_ARCHES[arch]}"]
+    return args
+
+
+def run_pip(args: Sequence[str]) -> None:
+    result = subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise BuildError(f"pip install failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+
+
+def install_dependencies(
+    requirements: Sequence[str], constraints: Sequence[str], runtime: str, arch: str, cache_dir: Path
+) -> Path:
+    """Install (or reuse) the dependencies; returns the directory holding them."""
+    platform_args = pip_platform_args(runtime, arch)
+    key_material = json.dumps([list(requirements), list(constraints), platform_args], sort_keys=True)
+    key = hashlib.sha256(key_material.encode()).hexdigest()[:20]
+    installed = cache_dir / f"lambda-deps-{runtime}-{arch}-{key}"
+    if (installed / ".complete").is_file():
+        return installed / "site"
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"{installed.name}.", dir=cache_dir))
+    try:
+        constraints_file = staging / "constraints.txt"
+        constraints_file.write_text("".join(f"{line}\n" for line in constraints), encoding="utf-8")
+        print(f"installing Lambda dependencies for {runtime}/{arch} into {installed}", flush=True)
+        run_pip(
+            [
+                "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+                "--target", str(staging / "site"), *platform_args,
+                "--constraint", str(constraints_file), *requirements,
+            ]
+        )  # fmt: skip
+        (staging / ".complete").write_text(key_material, encoding="utf-8")
+        try:
+            staging.rename(installed)
+        except OSError:
+            if not (installed / ".complete").is_file():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return installed / "site"
+
+
+def tree_files(root: Path, prefix: str = "") -> dict[str, Path]:
+    """Regular files under ``root`` keyed by their archive name, without caches and bytecode."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if EXCLUDED_NAMES.intersection(relative.parts) or path.suffix == ".pyc":
+            continue
+        if path.is_symlink():
+            raise BuildError(f"{path}: symbolic links are not packaged, replace it with a file")
+        if path.is_file():
+            files[prefix + relative.as_posix()] = path
+    return files
+
+
+def is_excluded_dependency_file(name: str) -> bool:
+    """Console scripts (useless in Lambda), test suites, and RECORD, which hashes those scripts
+    whose first line is this machine's interpreter path."""
+    parts = name.split("/")
+    return (
+        parts[0] in EXCLUDED_DEPENDENCY_TOP_LEVEL
+        or (parts[0].endswith(".dist-info") and parts[-1] == "RECORD")
+        or "tests" in parts[:-1]
+    )
+
+
+def lambda_package_entries(lambda_dir: Path) -> dict[str, Path]:
+    entries = {}
+    for package in LAMBDA_PACKAGES:
+        package_dir = lambda_dir / package
+        if not (package_dir / "__init__.py").is_file():
+            needed = " and ".join(LAMBDA_PACKAGES)
+            raise BuildError(f"{package_dir} is missing (no __init__.py): the Lambda zip needs {needed}")
+        entries.update(tree_files(package_dir, f"{package}/"))
+    return entries
+
+
+def with_dependencies(package_entries: Mapping[str, Path], dependencies_dir: Path) -> dict[str, Path]:
+    entries = dict(package_entries)
+    for name, path in tree_files(dependencies_dir).items():
+        if is_excluded_dependency_file(name):
+            continue
+        if name in entries or name.split("/")[0] in LAMBDA_PACKAGES:
+            raise BuildError(f"dependency file {name} collides with the ecsrunner packages")
+        entries[name] = path
+    return entries
+
+
+def runner_entries(runner_dir: Path) -> dict[str, Path]:
+    """The build context: everything in runner/ but its documentation."""
+    entries = {name: path for name, path in tree_files(runner_dir).items() if not name.endswith(".md")}
+    for required in ("Dockerfile", "buildspec.yml"):
+        if required not in entries:
+            raise BuildError(f"{runner_dir / required} is missing: the runner build context needs it")
+    return entries
+
+
+def parent_directories(names: Iterable[str]) -> set[str]:
+    directories: set[str] = set()
+    for name in names:
+        parts = name.split("/")[:-1]
+        directories.update("/".join(parts[: depth + 1]) + "/" for depth in range(len(parts)))
+    return directories
+
+
+def zip_bytes(entries: Mapping[str, Path], file_mode: Callable[[str], int]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in sorted(set(entries) | parent_directories(entries)):
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+            info.create_system = 3
+            if name.endswith("/"):
+                info.external_attr = ((0o040000 | DIRECTORY_MODE) << 16) | 0x10
+                archive.writestr(info, b"")
+            else:
+                info.external_attr = (0o100000 | file_mode(name)) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, entries[name].read_bytes(), compresslevel=ZIP_COMPRESSLEVEL)
+    return buffer.getvalue()
+
+
+def lambda_file_mode(name: str) -> int:
+    return FILE_MODE
+
+
+def runner_file_mode(name: str) -> int:
+    return EXECUTABLE_MODE if name.endswith(".sh") else FILE_MODE
+
+
+def write_if_changed(path: Path, data: bytes) -> None:
+    if path.is_file() and path.read_bytes() == data:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.tmp")
+    staging.write_bytes(data)
+    staging.replace(path)
+
+
+def write_artefact(path: Path, data: bytes, runtime: str | None, arch: str | None) -> Artefact:
+    write_if_changed(path, data)
+    return Artefact(path, hashlib.sha256(data).hexdigest(), len(data), runtime, arch)
+
+
+def write_manifest(out_dir: Path, artefacts: Sequence[Artefact]) -> Path:
+    manifest = {
+        artefact.path.name: {
+            "sha256": artefact.sha256,
+            "size": artefact.size,
+            "runtime": artefact.runtime,
+            "arch": artefact.arch,
+        }
+        for artefact in artefacts
+    }
+    path = out_dir / "manifest.json"
+    write_if_changed(path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    return path
+
+
+def build(
+    *,
+    runtime: str,
+    arch: str,
+    out_dir: Path,
+    cache_dir: Path,
+    lambda_dir: Path,
+    runner_dir: Path,
+    pyproject: Path,
+) -> list[Artefact]:
+    requirements = lambda_requirements(pyproject)
+    packages = lambda_package_entries(lambda_dir)
+    runner_zip = zip_bytes(runner_entries(runner_dir), runner_file_mode)
+    dependencies_dir = install_dependencies(requirements, environment_constraints(), runtime, arch, cache_dir)
+    lambda_zip = zip_bytes(with_dependencies(packages, dependencies_dir), lambda_file_mode)
+    artefacts = [
+        write_artefact(out_dir / "lambda.zip", lambda_zip, runtime, arch),
+        write_artefact(out_dir / "runner-context.zip", runner_zip, None, None),
+    ]
+    write_manifest(out_dir, artefacts)
+    return artefacts
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runtime", default="python3.13", help="Lambda runtime (default python3.13)")
+    parser.add_argument("--arch", default="x86_64", choices=sorted(LAMBDA_ARCHES), help="Lambda architecture")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "dist")
+    parser.add_argument("--cache-dir", type=Path, default=ROOT / "build" / "cache")
+    parser.add_argument("--lambda-dir", type=Path, default=ROOT / "lambda", help="holds the two packages")
+    parser.add_argument("--runner-dir", type=Path, default=ROOT / "runner")
+    parser.add_argument("--pyproject", type=Path, default=ROOT / "pyproject.toml")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        artefacts = build(
+            runtime=args.runtime,
+            arch=args.arch,
+            out_dir=args.out_dir,
+            cache_dir=args.cache_dir,
+            lambda_dir=args.lambda_dir,
+            runner_dir=args.runner_dir,
+            pyproject=args.pyproject,
+        )
+    except BuildError as error:
+        print(f"build_artifacts: error: {error}", file=sys.stderr)
+        return 1
+    for artefact in artefacts:
+        target = f" ({artefact.runtime}, {artefact.arch})" if artefact.runtime else ""
+        print(f"{display_path(artefact.path)}  sha256={artefact.sha256}  size={artefact.size} bytes{target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
