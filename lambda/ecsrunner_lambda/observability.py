@@ -7,7 +7,7 @@ import os
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools import Metrics as PowertoolsMetrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ecsrunner")
 
@@ -17,17 +17,22 @@ copy_config_to_registered_loggers(source_logger=logger, include={"ecsrunner"})
 
 
 class PowertoolsMetricsAdapter:
-    """The core's Metrics port on Powertools EMF. Dimensioned counts go to their own metric set."""
+    """The core's Metrics port on Powertools EMF.
+
+    Dimensioned counts are written as their own EMF document (``single_metric``): Powertools
+    ``Metrics`` instances share one metric set, so flushing a second instance would publish every
+    metric of the invocation under the dimension.
+    """
 
     def count(self, name: str, value: int = 1, **dimensions: str) -> None:
         if not dimensions:
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
             return
-        single = PowertoolsMetrics(namespace=NAMESPACE)
-        for key, dimension in dimensions.items():
-            single.add_dimension(name=key, value=dimension)
-        single.add_metric(name=name, unit=MetricUnit.Count, value=value)
-        single.flush_metrics()
+        first, *rest = dimensions.items()
+        with single_metric(
+            name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE, default_dimensions=dict(rest)
+        ) as metric:
+            metric.add_dimension(name=first[0], value=first[1])
 
     def seconds(self, name: str, value: float) -> None:
         metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=value)

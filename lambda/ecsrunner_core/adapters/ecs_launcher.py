@@ -32,9 +32,13 @@ _TASK_DEFINITION_FIELDS = (
 )
 
 
+_CAPACITY_MARKERS = ("capacity is unavailable", "insufficient capacity", "no capacity", "resource:")
+
+
 def _is_capacity(message: str) -> bool:
+    """Fargate's "Capacity is unavailable at this time" and RESOURCE:* placement failures."""
     lowered = message.lower()
-    return "capacity" in lowered or "resource:" in lowered
+    return any(marker in lowered for marker in _CAPACITY_MARKERS)
 
 
 class EcsTaskLauncher:

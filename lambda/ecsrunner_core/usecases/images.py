@@ -138,6 +138,15 @@ def register_ready_image(
     return ready
 
 
+def build_id_of(event: BuildStateChange) -> str:
+    """The build id StartBuild returned (``<project>:<uuid>``): events name the build by its ARN
+    (``arn:<partition>:codebuild:<region>:<account>:build/<project>:<uuid>``)."""
+    build_id = event.build_id
+    if build_id.startswith("arn:") and ":build/" in build_id:
+        return build_id.split(":build/", 1)[1]
+    return build_id
+
+
 def waiting_for(deps: Deps, tag: str) -> list[RunnerRecord]:
     return [
         r for r in deps.store.by_status(RunnerStatus.IMAGE_CREATING, newest_first=False) if r.image_tag == tag
@@ -149,10 +158,11 @@ def handle_build_event(deps: Deps, event: BuildStateChange, deadline: Deadline |
 
     if event.project_name != deps.settings.codebuild_project_name:
         return Outcome("ignored", f"build of another project ({event.project_name})")
-    tag = event.environment.get("IMAGE_TAG") or deps.images.tag_for_build(event.build_id)
+    build_id = build_id_of(event)
+    tag = event.environment.get("IMAGE_TAG") or deps.images.tag_for_build(build_id)
     image = deps.images.get_image(tag) if tag else None
     if tag is None or image is None:
-        return Outcome("ignored", f"build {event.build_id} is not one of ours")
+        return Outcome("ignored", f"build {build_id} is not one of ours")
     if event.status == BUILD_SUCCEEDED:
         found = deps.registry.find(tag)
         if found is None:
@@ -160,7 +170,7 @@ def handle_build_event(deps: Deps, event: BuildStateChange, deadline: Deadline |
         register_ready_image(deps, found, image, base_image=image.base_image, architecture=image.architecture)
         waiting = waiting_for(deps, tag)
         for record in waiting:
-            move(deps, record.runner_name, RunnerStatus.STARTING, f"runner image built ({event.build_id})")
+            move(deps, record.runner_name, RunnerStatus.STARTING, f"runner image built ({build_id})")
         launched = 0
         for record in waiting:
             if deadline is not None and deadline.expired:
@@ -169,7 +179,7 @@ def handle_build_event(deps: Deps, event: BuildStateChange, deadline: Deadline |
             launched += 1
         return Outcome("image_ready", f"{tag}: launched {launched} of {len(waiting)} waiting runners")
     if event.status in BUILD_FAILED_STATES:
-        if image.build_id and image.build_id != event.build_id:
+        if image.build_id and image.build_id != build_id:
             return Outcome("ignored", f"event for an older build of {tag}")
         return _fail_build(deps, image, event, f"build {event.status}")
     return Outcome("ignored", f"build state {event.status}")
@@ -178,6 +188,17 @@ def handle_build_event(deps: Deps, event: BuildStateChange, deadline: Deadline |
 def _fail_build(deps: Deps, image: ImageRecord, event: BuildStateChange, reason: str) -> Outcome:
     if image.state is ImageState.READY:
         return Outcome("ignored", f"{image.tag} is already built")
+    failed = record_build_failure(deps, image, build_id_of(event), reason, event.log_url)
+    waiting = waiting_for(deps, image.tag)
+    for record in waiting:
+        move(deps, record.runner_name, RunnerStatus.FAILED, build_failure_reason(failed))
+    return Outcome("image_failed", f"{image.tag}: {reason}; failed {len(waiting)} waiting runners")
+
+
+def record_build_failure(
+    deps: Deps, image: ImageRecord, build_id: str, reason: str, log_url: str | None
+) -> ImageRecord:
+    """Mark the image FAILED (runners waiting for it are failed by the caller)."""
     now: datetime = deps.clock.now()
     failed = ImageRecord(
         tag=image.tag,
@@ -186,13 +207,10 @@ def _fail_build(deps: Deps, image: ImageRecord, event: BuildStateChange, reason:
         state=ImageState.FAILED,
         created_at=image.created_at,
         updated_at=now,
-        build_id=event.build_id,
+        build_id=build_id,
         reason=reason,
-        log_url=event.log_url or image.log_url,
+        log_url=log_url or image.log_url,
     )
     deps.images.save_image(failed)
     deps.metrics.count("ImageBuildsFailed")
-    waiting = waiting_for(deps, image.tag)
-    for record in waiting:
-        move(deps, record.runner_name, RunnerStatus.FAILED, build_failure_reason(failed))
-    return Outcome("image_failed", f"{image.tag}: {reason}; failed {len(waiting)} waiting runners")
+    return failed

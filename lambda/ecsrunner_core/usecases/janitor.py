@@ -13,11 +13,11 @@ from ..domain.runner import RunnerRecord
 from ..domain.status import RunnerStatus
 from .context import Deadline, Deps, log
 from .errors import describe_error
-from .images import build_failure_reason, register_ready_image
+from .images import BUILD_FAILED_STATES, build_failure_reason, record_build_failure, register_ready_image
 from .launch import launch_runner, next_launch_due
 from .outcomes import JanitorReport
 from .records import move
-from .retire import retire_runner
+from .retire import launch_waiting, retire_runner
 
 
 def run_janitor(deps: Deps, deadline: Deadline | None = None) -> JanitorReport:
@@ -34,6 +34,13 @@ def run_janitor(deps: Deps, deadline: Deadline | None = None) -> JanitorReport:
         except Exception as exc:  # one bad record must not stop the sweep
             report.errors.append(f"{record.runner_name}: {describe_error(exc)}")
             log.exception("janitor: %s", record.runner_name, extra={"runner_name": record.runner_name})
+    if (report.timed_out or report.expired) and not (deadline is not None and deadline.expired):
+        # Runners ended above gave back slots that runners earlier in the sweep could not get.
+        try:
+            report.relaunched += launch_waiting(deps, deadline)
+        except Exception as exc:
+            report.errors.append(f"launch_waiting: {describe_error(exc)}")
+            log.exception("janitor: launching waiting runners failed")
     for sweep in (_stop_orphan_tasks, _delete_orphan_registrations):
         if deadline is not None and deadline.expired:
             break
@@ -108,6 +115,8 @@ def _check_image_wait(
                 image = register_ready_image(
                     deps, found, image, base_image=image.base_image, architecture=image.architecture
                 )
+        elif build.status in BUILD_FAILED_STATES:
+            image = record_build_failure(deps, image, build.build_id, f"build {build.status}", build.log_url)
     if image is not None and image.state is ImageState.FAILED:
         move(deps, name, RunnerStatus.FAILED, build_failure_reason(image))
         report.timed_out += 1

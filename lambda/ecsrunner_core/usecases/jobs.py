@@ -18,7 +18,7 @@ from .errors import describe_error
 from .launch import launch_runner
 from .outcomes import Outcome
 from .records import annotate
-from .retire import retire_runner
+from .retire import launch_waiting, retire_runner
 
 
 class JobRefused(Exception):
@@ -37,7 +37,7 @@ def handle_workflow_job(deps: Deps, event: WorkflowJobEvent, deadline: Deadline 
     if event.action == "in_progress":
         return job_started(deps, event)
     if event.action == "completed":
-        return job_completed(deps, event)
+        return job_completed(deps, event, deadline)
     return Outcome("ignored", f"workflow_job action {event.action!r} needs nothing")
 
 
@@ -151,7 +151,7 @@ def job_started(deps: Deps, event: WorkflowJobEvent) -> Outcome:
     return Outcome("running", f"job {event.job_id}", name)
 
 
-def job_completed(deps: Deps, event: WorkflowJobEvent) -> Outcome:
+def job_completed(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None = None) -> Outcome:
     name = event.runner_name
     outcome = Outcome("ignored", "no runner of ours ran this job")
     if name is not None and is_our_runner_name(deps.settings.name, name):
@@ -166,12 +166,12 @@ def job_completed(deps: Deps, event: WorkflowJobEvent) -> Outcome:
     surplus = deps.store.get_by_job(event.job_id)
     if surplus is not None and surplus.runner_name != name:
         _retire_if_idle(
-            deps, surplus, f"job {event.job_id} finished ({event.conclusion}) without this runner"
+            deps, surplus, f"job {event.job_id} finished ({event.conclusion}) without this runner", deadline
         )
     return outcome
 
 
-def _retire_if_idle(deps: Deps, record: RunnerRecord, reason: str) -> None:
+def _retire_if_idle(deps: Deps, record: RunnerRecord, reason: str, deadline: Deadline | None) -> None:
     """The job this runner was launched for is gone; remove the runner unless it took another job."""
     if record.terminal or record.status is RunnerStatus.RUNNING or record.run_job_id is not None:
         return
@@ -184,3 +184,4 @@ def _retire_if_idle(deps: Deps, record: RunnerRecord, reason: str) -> None:
             log.info("runner %s kept: %s", record.runner_name, describe_error(exc))
             return
     retire_runner(deps, record.runner_name, RunnerStatus.OFFLINE, reason)
+    launch_waiting(deps, deadline, limit=1)  # its slot is free; its task's STOPPED event will be a no-op

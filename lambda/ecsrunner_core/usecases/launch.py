@@ -21,6 +21,7 @@ from ..ports import (
     GitHubError,
     GitHubInvalid,
     GitHubNotFound,
+    GitHubRateLimited,
     GitHubRunnerExists,
     JitConfig,
     LaunchError,
@@ -80,10 +81,11 @@ def launch_runner(deps: Deps, runner_name: str, deadline: Deadline | None = None
             extra={"runner_name": runner_name},
             exc_info=not isinstance(exc, GitHubError | LaunchError),
         )
-        transient = not isinstance(exc, GitHubInvalid) and getattr(exc, "transient", True) is not False
-        if isinstance(exc, LaunchError):
-            transient = exc.transient
-        _record_failure(deps, runner_name, describe_error(exc), transient=transient)
+        # Retried within the attempt budget: everything except a request GitHub or ECS refused as
+        # invalid. Bad credentials are retried too, so fixing the secret rescues waiting jobs.
+        permanent = isinstance(exc, GitHubInvalid) or (isinstance(exc, LaunchError) and not exc.transient)
+        wait = exc.retry_after if isinstance(exc, GitHubRateLimited) else None
+        _record_failure(deps, runner_name, describe_error(exc), transient=not permanent, wait_seconds=wait)
     return deps.store.get(runner_name)
 
 
@@ -114,7 +116,9 @@ def _take_slot(deps: Deps, record: RunnerRecord) -> RunnerRecord | None:
         _, taken = deps.store.update(record.runner_name, take)
     except CapacityExceeded:
         reason = f"waiting for capacity: {deps.settings.max_runners} runners active (max_runners)"
-        deps.store.update(record.runner_name, annotate(now, next_attempt_at=None, status_reason=reason))
+        # The status (and its reason) stays; why it has no task yet is the launch's last "error",
+        # which recording the task clears.
+        deps.store.update(record.runner_name, annotate(now, next_attempt_at=None, last_error=reason))
         deps.metrics.count("RunnersWaitingForCapacity")
         log.info("runner %s %s", record.runner_name, reason, extra={"runner_name": record.runner_name})
         return None
@@ -214,7 +218,9 @@ def _record_task(deps: Deps, name: str, task_arn: str) -> RunnerRecord | None:
     return after
 
 
-def _record_failure(deps: Deps, name: str, message: str, *, transient: bool) -> None:
+def _record_failure(
+    deps: Deps, name: str, message: str, *, transient: bool, wait_seconds: float | None = None
+) -> None:
     now = deps.clock.now()
     limit = deps.settings.max_launch_attempts
 
@@ -226,9 +232,8 @@ def _record_failure(deps: Deps, name: str, message: str, *, transient: bool) -> 
             reason = f"launch failed after {attempts} attempt(s): {message}"
             moved = record.transition(RunnerStatus.FAILED, reason, now)
             return moved.touch(now, attempts=attempts, last_error=message) if moved else None
-        return record.touch(
-            now, attempts=attempts, last_error=message, next_attempt_at=now + retry_delay(attempts)
-        )
+        delay = max(retry_delay(attempts), timedelta(seconds=wait_seconds or 0))
+        return record.touch(now, attempts=attempts, last_error=message, next_attempt_at=now + delay)
 
     _, after = deps.store.update(name, failed_attempt)
     if after is not None and after.terminal:

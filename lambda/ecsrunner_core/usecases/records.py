@@ -55,6 +55,8 @@ def move(deps: Deps, name: str, status: RunnerStatus, reason: str, **changes: ob
 def failure_kind(reason: str) -> str:
     """A low-cardinality metric dimension for a failure reason."""
     lowered = reason.lower()
+    if lowered.startswith("task stopped"):
+        return "task"  # the rest is ECS's text (stoppedReason), which must not pick the kind
     for marker, kind in (
         ("label", "labels"),
         ("class", "labels"),

@@ -1,0 +1,81 @@
+"""``ecsrunner_lambda.janitor.handler`` on the EventBridge schedule's event (the AWS docs sample)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from ecsrunner_core.adapters.clock import SystemClock
+from ecsrunner_core.adapters.dynamodb_store import DynamoDbStore
+from ecsrunner_core.domain.names import new_runner_name
+from ecsrunner_core.domain.runner import new_runner_record
+from ecsrunner_core.domain.status import RunnerStatus
+
+from tests.handlers.conftest import FakeLambdaContext, Handlers, logs, metric_names
+from tests.lifecycle.support import fixture_json, new_session
+
+
+def store(handlers: Handlers) -> DynamoDbStore:
+    return DynamoDbStore(new_session().client("dynamodb"), handlers.settings.runner_table, SystemClock())
+
+
+def test_the_janitor_relaunches_a_runner_whose_launch_never_happened(handlers: Handlers) -> None:
+    """A record left STARTING without a task (its launch died) is launched by the next run."""
+    from ecsrunner_lambda.janitor import handler
+
+    name = new_runner_name(handlers.settings.name)
+    queued = datetime.now(UTC) - timedelta(minutes=10)
+    record = new_runner_record(
+        runner_name=name,
+        job_id=777,
+        repository="octo-org/octo-repo",
+        labels=("self-hosted", "linux"),
+        at=queued,
+        reason="job 777 queued",
+        class_name="medium",
+        image="docker.io/library/ubuntu:22.04",
+        image_tag=_default_tag(handlers),
+        architecture="x86_64",
+    )
+    assert store(handlers).create(record)
+    context = FakeLambdaContext(
+        function_name="ecsr-janitor", aws_request_id="0f2b3c4d-5e6f-4a1b-9c8d-7e6f5a4b3c2d"
+    )
+    report = handler(fixture_json("aws/events/scheduled-event.docs.json"), context)
+    assert report["relaunched"] == 1 and report["active_seen"] == 1 and report["errors"] == []
+    launched = store(handlers).get(name)
+    assert launched is not None and launched.status is RunnerStatus.STARTING and launched.task_arn
+
+    lines = handlers.output()
+    run = [line for line in logs(lines) if line["message"] == "janitor run"]
+    assert run and run[0]["report"]["relaunched"] == 1
+    assert run[0]["function_name"] == "ecsr-janitor"
+    assert run[0]["function_request_id"] == context.aws_request_id
+    metrics = metric_names(lines)
+    assert {"RunnersLaunched", "Janitor_relaunched", "Janitor_orphan_tasks_stopped"} <= set(metrics)
+
+
+def test_an_idle_janitor_run_reports_nothing_to_do(handlers: Handlers) -> None:
+    from ecsrunner_lambda.janitor import handler
+
+    report = handler(fixture_json("aws/events/scheduled-event.docs.json"), FakeLambdaContext())
+    assert report == {
+        "active_seen": 0,
+        "relaunched": 0,
+        "timed_out": 0,
+        "expired": 0,
+        "images_resumed": 0,
+        "orphan_tasks_stopped": 0,
+        "orphan_runners_deleted": 0,
+        "errors": [],
+    }
+    assert not [c for c in handlers.calls.calls if c[0] == "dynamodb" and c[1] == "Scan"]
+    assert handlers.calls.of("dynamodb", "Query") == 4  # one per active status
+
+
+def _default_tag(handlers: Handlers) -> str:
+    from ecsrunner_core.domain.image_ref import parse_image_reference
+    from ecsrunner_core.domain.names import derive_image_tag
+
+    settings = handlers.settings
+    canonical = parse_image_reference(settings.default_base_image).canonical
+    return derive_image_tag(canonical, settings.build_context_digest, "x86_64")

@@ -1,0 +1,220 @@
+"""queued step 6: any failure after the record exists leaves a record the janitor retries (bounded
+attempts, then FAILED with the last error). No accepted job is lost, and no job gets two tasks."""
+
+from __future__ import annotations
+
+from ecsrunner_core.adapters.github import GitHubClient, PatAuth
+from ecsrunner_core.domain.status import RunnerStatus
+from ecsrunner_core.usecases.context import Deadline
+from ecsrunner_core.usecases.janitor import run_janitor
+from ecsrunner_core.usecases.launch import retry_delay
+from ecsrunner_core.usecases.records import LAUNCH_LEASE
+from ecsrunner_sandbox.github_faults import secondary_limit, server_error
+
+from tests.lifecycle.support import (
+    JIT_OPERATIONS,
+    REPO,
+    Fault,
+    MakeWorld,
+    SimulatedCrash,
+    World,
+    aws_response,
+    client_error,
+    crash,
+    job_payload,
+)
+
+
+def github_down(world: World) -> None:
+    world.github.faults.set_rate(1.0, [server_error(502)], operations=JIT_OPERATIONS)
+
+
+def test_github_failing_beyond_the_retry_budget_leaves_a_retriable_record(world: World) -> None:
+    github_down(world)
+    job_id, response = world.queue()
+    assert response["statusCode"] == 200
+    record = world.record_for_job(job_id)
+    assert record is not None and record.status is RunnerStatus.STARTING
+    assert record.attempts == 1 and record.task_arn is None and record.holds_slot
+    assert record.last_error and "GitHubUnavailable" in record.last_error and "502" in record.last_error
+    assert record.next_attempt_at == world.clock.now() + retry_delay(1)
+    assert world.calls.of("ecs.RunTask") == [] and world.calls.of("s3.PutObject") == []
+    assert len(world.github.faults.injected) > 1  # the client retried inside its budget
+    assert world.github_time.sleeps  # ...with backoff (on the fake timeline)
+
+    world.clock.advance(retry_delay(1).total_seconds() - 1)
+    assert run_janitor(world.deps()).relaunched == 0  # still backing off
+    world.github.faults.clear()
+    world.clock.advance(2)
+    assert run_janitor(world.deps()).relaunched == 1
+    relaunched = world.record(record.runner_name)
+    assert relaunched.task_arn and relaunched.status is RunnerStatus.STARTING
+    assert relaunched.last_error is None and relaunched.next_attempt_at is None
+    assert len(world.calls.of("ecs.RunTask")) == 1
+    assert world.assert_counter_matches_slots() == 1
+
+
+def test_after_the_last_attempt_the_runner_fails_with_the_last_error(make_world: MakeWorld) -> None:
+    world = make_world(max_launch_attempts=3)
+    github_down(world)
+    record = world.queue_runner()
+    for attempt in (1, 2):
+        assert world.record(record.runner_name).attempts == attempt
+        world.clock.advance(retry_delay(attempt).total_seconds())
+        run_janitor(world.deps())
+    failed = world.record(record.runner_name)
+    assert failed.status is RunnerStatus.FAILED and failed.attempts == 3
+    assert failed.status_reason.startswith("launch failed after 3 attempt(s): GitHubUnavailable")
+    assert failed.last_error and failed.last_error in failed.status_reason
+    assert not failed.holds_slot and world.assert_counter_matches_slots() == 0
+    assert world.calls.of("ecs.RunTask") == []
+    assert world.metrics.total("RunnersFailed", reason="launch") == 1
+    world.clock.advance(3600)
+    run_janitor(world.deps())
+    assert world.record(record.runner_name) == failed  # terminal: the janitor leaves it alone
+
+
+def test_runtask_failures_are_retried_and_the_registered_name_is_replaced(world: World) -> None:
+    reason = (
+        "Capacity is unavailable at this time. Please try again later or in a different availability zone"
+    )
+    failure = {"arn": world.settings.cluster_arn, "reason": reason}
+    world.calls.faults.append(
+        Fault("ecs.RunTask", lambda p: aws_response({"tasks": [], "failures": [failure]}))
+    )
+    record = world.queue_runner()
+    assert record.status is RunnerStatus.STARTING and record.task_arn is None and record.attempts == 1
+    assert record.last_error and reason in record.last_error
+    assert world.tasks() == []
+    first_registration = record.github_runner_id
+    assert first_registration in world.github.state.runners  # registered, but its config never used
+
+    world.clock.advance(retry_delay(1).total_seconds())
+    assert run_janitor(world.deps()).relaunched == 1
+    launched = world.record(record.runner_name)
+    assert launched.task_arn and len(world.tasks()) == 1
+    # The name was taken by the first attempt: 409, then that registration is deleted and replaced.
+    jit_calls = [(m, status) for m, path, status in world.github.calls if "runners" in path]
+    relaunch, sweep = jit_calls[:5], jit_calls[5:]
+    assert relaunch == [("POST", 201), ("POST", 409), ("GET", 200), ("DELETE", 204), ("POST", 201)]
+    assert sweep == [("GET", 200)]  # the janitor's orphan sweep lists the runners
+    assert first_registration not in world.github.state.runners
+    assert launched.github_runner_id != first_registration
+    assert launched.github_runner_id in world.github.state.runners
+    # The environment file holds the config of the new registration.
+    assert world.sim.runner_online(world.jit_config(record.runner_name)).id == launched.github_runner_id
+
+
+def test_an_invalid_runtask_parameter_fails_the_runner_and_cleans_up(world: World) -> None:
+    message = "Task definition does not support launch_type FARGATE."
+    world.calls.faults.append(Fault("ecs.RunTask", client_error("InvalidParameterException", message)))
+    record = world.queue_runner()
+    assert record.status is RunnerStatus.FAILED and record.attempts == 1
+    assert record.status_reason == (
+        f"launch failed after 1 attempt(s): LaunchError: RunTask InvalidParameterException: {message}"
+    )
+    assert world.jit_object(record.runner_name) is None
+    assert world.github.state.runners == {}  # the registration is removed
+    assert world.assert_counter_matches_slots() == 0
+
+
+def test_a_crash_after_runtask_is_adopted_by_the_janitor_without_a_second_task(world: World) -> None:
+    """The invocation dies after RunTask, before the task ARN is written (a Lambda timeout)."""
+    world.calls.faults.append(Fault("dynamodb.PutItem", crash, when=lambda p: "task_arn" in p["Item"]))
+    job_id = world.next_job_id()
+    try:
+        world.webhook("workflow_job", job_payload("queued", job_id=job_id))
+    except SimulatedCrash:
+        pass
+    else:
+        raise AssertionError("the fault did not fire")
+    orphaned = world.record_for_job(job_id)
+    assert orphaned is not None and orphaned.status is RunnerStatus.STARTING and orphaned.task_arn is None
+    (task,) = world.tasks()
+    assert orphaned.next_attempt_at is not None
+
+    world.clock.advance(LAUNCH_LEASE.total_seconds() - 1)
+    run_janitor(world.deps())
+    assert world.record(orphaned.runner_name).task_arn is None  # the lease still holds
+
+    world.clock.advance(2)
+    report = run_janitor(world.deps())
+    adopted = world.record(orphaned.runner_name)
+    assert adopted.task_arn == task["taskArn"] and report.relaunched == 1
+    assert len(world.calls.of("ecs.RunTask")) == 1 and len(world.tasks()) == 1
+    assert len(world.github.calls_to("POST", "/generate-jitconfig")) == 1
+    assert world.assert_counter_matches_slots() == 1
+
+
+def test_a_failed_write_after_runtask_is_retried_by_adopting_the_task(world: World) -> None:
+    world.calls.faults.append(
+        Fault(
+            "dynamodb.PutItem",
+            client_error(
+                "ProvisionedThroughputExceededException", "The level of configured provisioned throughput"
+            ),
+            when=lambda p: "task_arn" in p["Item"],
+        )
+    )
+    record = world.queue_runner()
+    assert record.task_arn is None and record.attempts == 1
+    (task,) = world.tasks()
+    world.clock.advance(retry_delay(1).total_seconds())
+    run_janitor(world.deps())
+    assert world.record(record.runner_name).task_arn == task["taskArn"]
+    assert len(world.calls.of("ecs.RunTask")) == 1
+
+
+def test_out_of_time_in_the_webhook_the_launch_is_left_to_the_janitor(world: World) -> None:
+    expired = Deadline(at=0.0, monotonic=lambda: 1.0)
+    job_id = world.next_job_id()
+    response = world.webhook("workflow_job", job_payload("queued", job_id=job_id), deadline=expired)
+    assert response["statusCode"] == 200
+    record = world.record_for_job(job_id)
+    assert record is not None and record.status is RunnerStatus.STARTING
+    assert record.task_arn is None and record.attempts == 0 and record.next_attempt_at is None
+    assert world.github.calls == [] and world.calls.of("ecs.RunTask") == []
+    assert run_janitor(world.deps()).relaunched == 1
+    assert world.record(record.runner_name).task_arn
+
+
+def test_a_failed_environment_file_write_is_retried(world: World) -> None:
+    world.calls.faults.append(
+        Fault("s3.PutObject", client_error("InternalError", "We encountered an internal error", 500))
+    )
+    record = world.queue_runner()
+    assert record.task_arn is None and record.attempts == 1
+    assert world.calls.of("ecs.RunTask") == []
+    world.clock.advance(retry_delay(1).total_seconds())
+    run_janitor(world.deps())
+    assert world.record(record.runner_name).task_arn
+
+
+def test_a_secondary_rate_limit_beyond_the_budget_defers_the_launch(world: World) -> None:
+    world.github.faults.script(secondary_limit(retry_after=60), operations=JIT_OPERATIONS)
+    record = world.queue_runner()
+    assert record.status is RunnerStatus.STARTING and record.attempts == 1
+    assert record.last_error and record.last_error.startswith("GitHubRateLimited")
+    assert world.github_time.sleeps == []  # 60 s does not fit in the 5 s budget: no sleeping
+    world.clock.advance(retry_delay(1).total_seconds())
+    assert run_janitor(world.deps()).relaunched == 0  # GitHub asked for 60 s, longer than our backoff
+    world.clock.advance(60 - retry_delay(1).total_seconds())
+    run_janitor(world.deps())
+    assert world.record(record.runner_name).task_arn
+
+
+def test_refused_credentials_are_retried_until_the_budget_then_fail(world: World) -> None:
+    world.services.github = GitHubClient(
+        world.github.api_url, PatAuth("ghp_revoked0000000000000000000000000000"), scope_repo=REPO
+    )
+    record = world.queue_runner()
+    assert record.status is RunnerStatus.STARTING and record.attempts == 1
+    assert record.last_error and "GitHubAuthError" in record.last_error and "401" in record.last_error
+    for attempt in range(1, world.settings.max_launch_attempts):
+        world.clock.advance(retry_delay(attempt).total_seconds())
+        run_janitor(world.deps())
+    record = world.record(record.runner_name)
+    assert record.status is RunnerStatus.FAILED and record.attempts == world.settings.max_launch_attempts
+    assert "GitHubAuthError" in record.status_reason and "401" in record.status_reason
+    assert world.calls.of("ecs.RunTask") == [] and world.calls.of("s3.PutObject") == []
+    assert world.assert_counter_matches_slots() == 0
