@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-
 from ecsrunner_core.domain.classes import DEFAULT_CLASS_SIZES, ClassSizes
 from ecsrunner_core.settings import Settings
 
@@ -56,7 +55,7 @@ def provision(
     name: str = "ecsr",
     github_api_url: str = "http://127.0.0.1:9",
     github_credentials: str = '{"type": "pat", "token": "ghp_sandbox_token"}',
-    webhook_secret: str = "sandbox-webhook-secret",
+    webhook_secret: str = "sandbox-webhook-secret",  # noqa: S107 - a sandbox value, not a secret
     github_repo: str | None = "octo-org/octo-repo",
     github_org: str | None = None,
     class_sizes: ClassSizes = DEFAULT_CLASS_SIZES,
@@ -68,10 +67,15 @@ def provision(
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName=f"{name}-runners", Description="runners", VpcId=vpc)["GroupId"]
+    group = ec2.create_security_group(GroupName=f"{name}-runners", Description="runners", VpcId=vpc)[
+        "GroupId"
+    ]
 
     table = f"{name}-runners"
     _table(session.client("dynamodb"), table)
+    session.client("dynamodb").update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}
+    )
     param = f"/{name}/class-sizes"
     session.client("ssm").put_parameter(Name=param, Type="String", Value=json.dumps(class_sizes.to_json()))
     sm = session.client("secretsmanager")
@@ -83,7 +87,8 @@ def provision(
     if region == "us-east-1":
         s3.create_bucket(Bucket=bucket)
     else:
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+        location: Any = {"LocationConstraint": region}
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=location)
     ecs = session.client("ecs")
     cluster = ecs.create_cluster(clusterName=f"{name}-runners")["cluster"]["clusterArn"]
     repo_url = session.client("ecr").create_repository(repositoryName=f"{name}-runner")["repository"][
@@ -94,7 +99,11 @@ def provision(
         {
             "Version": "2012-10-17",
             "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
             ],
         }
     )
@@ -117,7 +126,11 @@ def provision(
         name=project,
         source={"type": "S3", "location": f"{bucket}/runner-context.zip"},
         artifacts={"type": "NO_ARTIFACTS"},
-        environment={"type": "LINUX_CONTAINER", "image": "aws/codebuild/standard:7.0", "computeType": "BUILD_GENERAL1_SMALL"},
+        environment={
+            "type": "LINUX_CONTAINER",
+            "image": "aws/codebuild/standard:7.0",
+            "computeType": "BUILD_GENERAL1_SMALL",
+        },
         serviceRole=execution,
     )
     values: dict[str, Any] = {
@@ -152,7 +165,11 @@ def push_image(session: boto3.Session, settings: Settings, tag: str) -> None:
         {
             "schemaVersion": 2,
             "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": "sha256:" + "a" * 64},
+            "config": {
+                "mediaType": "application/vnd.docker.container.image.v1+json",
+                "size": 7023,
+                "digest": "sha256:" + "a" * 64,
+            },
             "layers": [],
         }
     )

@@ -76,32 +76,41 @@ class DynamoDbStore:
             "created_at": {"S": time_text(record.created_at)},
             "expires_at": {"N": str(self._expiry())},
         }
-        try:
-            self._db.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": job_guard,
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": runner_to_item(record, expires),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                ]
-            )
-        except ClientError as exc:
-            if _is(exc, "TransactionCanceledException") and _cancellation_codes(exc)[:1] == [
-                "ConditionalCheckFailed"
-            ]:
-                return False
-            raise
-        return True
+        items: list[Any] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": job_guard,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": runner_to_item(record, expires),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        for attempt in range(MAX_UPDATE_TRIES):
+            try:
+                self._db.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                if not _is(exc, "TransactionCanceledException"):
+                    raise
+                codes = _cancellation_codes(exc)
+                if codes[:1] == ["ConditionalCheckFailed"]:
+                    return False
+                if "TransactionConflict" not in codes:
+                    raise
+                # Another transaction held the job guard (a concurrent delivery of the same job):
+                # try again, and see its guard (False) or write ours.
+                time.sleep(min(0.01 * 2**attempt, 0.2))
+                continue
+            return True
+        raise ConcurrentUpdate(
+            f"job {record.job_id} kept conflicting; giving up after {MAX_UPDATE_TRIES} tries"
+        )
 
     def get(self, runner_name: str) -> RunnerRecord | None:
         item = self._db.get_item(TableName=self._table, Key=runner_key(runner_name), ConsistentRead=True).get(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from fnmatch import fnmatchcase
 
 
 class ImageState(StrEnum):
@@ -29,3 +31,8 @@ class ImageRecord:
     size_bytes: int | None = None
     reason: str | None = None
     log_url: str | None = None
+
+
+def base_image_allowed(written: str, canonical: str, patterns: Sequence[str]) -> bool:
+    """``allowed_base_images`` globs match the reference as written or its canonical form."""
+    return not patterns or any(fnmatchcase(written, p) or fnmatchcase(canonical, p) for p in patterns)

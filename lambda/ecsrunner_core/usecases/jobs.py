@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
 from ..domain.classes import ClassSize
 from ..domain.image_ref import ImageReference, parse_image_reference
+from ..domain.images import base_image_allowed
 from ..domain.labels import LabelError, parse_job_labels
 from ..domain.names import derive_image_tag, is_our_runner_name, new_runner_name
 from ..domain.runner import RunnerRecord, new_runner_record
@@ -63,13 +63,10 @@ def job_spec(deps: Deps, event: WorkflowJobEvent) -> JobSpec | None:
         )
     image = labels.image or parse_image_reference(deps.settings.default_base_image)
     allowed = deps.settings.allowed_base_images
-    if labels.image and allowed:
-        written = str(labels.image)
-        if not any(fnmatchcase(written, p) or fnmatchcase(labels.image.canonical, p) for p in allowed):
-            patterns = ", ".join(allowed)
-            raise JobRefused(
-                f"label {labels.image_label!r}: image not allowed by allowed_base_images ({patterns})"
-            )
+    if labels.image and not base_image_allowed(str(labels.image), labels.image.canonical, allowed):
+        raise JobRefused(
+            f"label {labels.image_label!r}: image not allowed by allowed_base_images ({', '.join(allowed)})"
+        )
     return JobSpec(size=size, image=image)
 
 
@@ -162,7 +159,10 @@ def job_completed(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None
                 now, conclusion=event.conclusion, run_job_id=event.job_id, run_job_repository=event.repository
             ),
         )
-        outcome = Outcome("completed", f"job {event.job_id}: {event.conclusion}", name) if before else outcome
+        if before is not None:
+            # One of our runners ran it. If that runner was launched for another job, that job is
+            # still waiting and this job's own runner is the one that will take it: nothing is surplus.
+            return Outcome("completed", f"job {event.job_id}: {event.conclusion}", name)
     surplus = deps.store.get_by_job(event.job_id)
     if surplus is not None and surplus.runner_name != name:
         _retire_if_idle(

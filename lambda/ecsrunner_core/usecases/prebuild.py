@@ -6,13 +6,11 @@ job that asks for it, and a build the control plane already started is followed,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatchcase
 
 from ..domain.classes import Architecture
 from ..domain.image_ref import parse_image_reference
-from ..domain.images import ImageRecord, ImageState
+from ..domain.images import ImageRecord, ImageState, base_image_allowed
 from ..domain.names import derive_image_tag
 from ..settings import Settings
 from .context import Deps
@@ -40,11 +38,6 @@ class PrebuildStart:
     ready: ImageRecord | None = None
     building: ImageRecord | None = None
     started: bool = False
-
-
-def base_image_allowed(written: str, canonical: str, patterns: Sequence[str]) -> bool:
-    """``allowed_base_images`` globs match the reference as written or its canonical form."""
-    return not patterns or any(fnmatchcase(written, p) or fnmatchcase(canonical, p) for p in patterns)
 
 
 def image_target(settings: Settings, base_image: str | None, architecture: str) -> ImageTarget:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..domain.runner import RunnerRecord
 from ..domain.status import RunnerStatus
-from ..ports import GitHubError, GitHubNotFound
+from ..ports import GitHubNotFound
 from .context import Deadline, Deps, log
 from .errors import describe_error
 from .launch import launch_runner, next_launch_due
@@ -38,7 +38,7 @@ def cleanup_runner(deps: Deps, record: RunnerRecord, reason: str) -> list[str]:
             deps.github.delete_runner(record.github_runner_id)
         except GitHubNotFound:
             pass
-        except GitHubError as exc:
+        except Exception as exc:  # includes an unreadable credentials secret: the rest still runs
             problems.append(f"delete GitHub runner: {describe_error(exc)}")
     try:
         deps.jit.delete(record.runner_name)

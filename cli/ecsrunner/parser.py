@@ -1,0 +1,168 @@
+"""The command line: every command, its options and the function that runs it."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ecsrunner_core.domain.status import RunnerStatus
+
+from . import __version__
+from .commands import classes, doctor, image_build, images, runners, webhook
+from .humanize import parse_duration
+
+DESCRIPTION = "Operate an ecsrunner deployment: runners, classes, images, health checks and webhooks."
+CONFIG_HELP = """configuration (flags > --terraform-dir outputs > environment):
+  RUNNER_TABLE, CLASS_SIZES_PARAM   enough for runners list/details, classes list
+  the Lambdas' environment          runners terminate, images build, doctor (see docs/DESIGN.md)
+  AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL are honoured as by the AWS CLI
+
+exit codes: 0 ok, 1 failure, 2 usage"""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (got {value})")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative (got {text})")
+    return value
+
+
+def _duration(text: str) -> Any:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _status(text: str) -> RunnerStatus:
+    try:
+        return RunnerStatus(text.strip().upper())
+    except ValueError:
+        valid = ", ".join(s.value for s in RunnerStatus)
+        raise argparse.ArgumentTypeError(f"unknown status {text!r}; valid: {valid}") from None
+
+
+def _common() -> argparse.ArgumentParser:
+    """Options accepted before or after the command (``--region x runners list`` or the reverse)."""
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("deployment")
+    group.add_argument("--region", default=argparse.SUPPRESS, help="AWS region (default: AWS_REGION)")
+    group.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile (default: AWS_PROFILE)")
+    group.add_argument(
+        "--terraform-dir",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="read the deployment from `terraform output -json` in DIR",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="python -m ecsrunner",
+        description=DESCRIPTION,
+        epilog=CONFIG_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.set_defaults(region=None, profile=None, terraform_dir=None)
+    parser.add_argument("--version", action="version", version=f"ecsrunner {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    def group(name: str, help_text: str) -> Any:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(command_parser=sub)
+        return sub.add_subparsers(title="commands", metavar="COMMAND")
+
+    def command(where: Any, name: str, help_text: str, handler: Any) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = where.add_parser(
+            name, help=help_text, description=help_text, parents=[common]
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    runner_commands = group("runners", "inspect and terminate runners")
+    listing = command(runner_commands, "list", "runners, newest first", runners.list_command)
+    listing.add_argument(
+        "--status",
+        type=_status,
+        nargs="+",
+        action="extend",
+        metavar="S",
+        help="only these statuses (queried on the status index)",
+    )
+    listing.add_argument(
+        "--since", type=_duration, metavar="DURATION", help="created within, e.g. 2h, 30m, 1d"
+    )
+    listing.add_argument("--limit", type=_positive_int, metavar="N", help="at most N runners")
+    listing.add_argument("--json", action="store_true", help="a JSON array (stable keys)")
+
+    details = command(runner_commands, "details", "everything about one runner", runners.details_command)
+    details.add_argument("runner_id", metavar="RUNNER_ID")
+    details.add_argument("--json", action="store_true", help="a JSON object (stable keys)")
+
+    terminate = command(
+        runner_commands,
+        "terminate",
+        "stop the task, deregister the runner, mark it OFFLINE",
+        runners.terminate_command,
+    )
+    terminate.add_argument("runner_id", metavar="RUNNER_ID")
+    terminate.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+
+    class_commands = group("classes", "runner classes (class:<name> labels)")
+    class_list = command(class_commands, "list", "the class sizes parameter", classes.list_command)
+    class_list.add_argument("--json", action="store_true")
+    legacy = command(commands, "list-class-sizes", "same as `classes list`", classes.list_command)
+    legacy.add_argument("--json", action="store_true")
+
+    image_commands = group("images", "runner images built for image: labels")
+    image_list = command(image_commands, "list", "image records and tags in ECR", images.list_command)
+    image_list.add_argument("--json", action="store_true")
+    build = command(image_commands, "build", "build a runner image ahead of time", image_build.build_command)
+    build.add_argument("base_image", nargs="?", metavar="BASE_IMAGE", help="default: DEFAULT_BASE_IMAGE")
+    build.add_argument("--arch", choices=("x86_64", "arm64"), default="x86_64")
+    build.add_argument("--local", action="store_true", help="build and push with the local Docker engine")
+    build.add_argument(
+        "--wait", action=argparse.BooleanOptionalAction, default=True, help="follow the build to its end"
+    )
+    build.add_argument(
+        "--poll-interval", type=_non_negative_float, default=10.0, metavar="SECONDS", help="default 10"
+    )
+    build.add_argument(
+        "--timeout",
+        type=_non_negative_float,
+        metavar="SECONDS",
+        help="default IMAGE_CREATING_TIMEOUT_SECONDS",
+    )
+    build.add_argument("--context", metavar="DIR", help="--local: the runner build context (default runner/)")
+
+    check = command(commands, "doctor", "check the deployment and say how to fix it", doctor.doctor_command)
+    check.add_argument("--webhook-url", metavar="URL", help="default: the Terraform output webhook_url")
+
+    hook_commands = group("webhook", "webhook deliveries")
+    send = command(hook_commands, "send", "sign and POST a payload like GitHub does", webhook.send_command)
+    send.add_argument("--url", required=True)
+    secret = send.add_mutually_exclusive_group(required=True)
+    secret.add_argument("--secret", help="the webhook secret (visible in shell history: prefer --secret-env)")
+    secret.add_argument(
+        "--secret-env", metavar="VAR", help="read the webhook secret from environment variable VAR"
+    )
+    send.add_argument("--payload", required=True, metavar="FILE", help="JSON body, sent byte for byte")
+    send.add_argument("--event", default="workflow_job", help="X-GitHub-Event (default workflow_job)")
+    send.add_argument("--timeout", type=_non_negative_float, default=30.0, metavar="SECONDS")
+    return parser

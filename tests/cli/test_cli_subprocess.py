@@ -1,0 +1,122 @@
+"""`python -m ecsrunner` as a subprocess against a moto server, reached through AWS_ENDPOINT_URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+
+import boto3
+import pytest
+from ecsrunner_core.domain.status import RunnerStatus
+from ecsrunner_core.wiring import Services
+from ecsrunner_sandbox.moto_server import MotoServer, moto_server
+from ecsrunner_sandbox.provision import Deployment, provision
+
+from tests.cli.cli_records import REPOSITORY, create, runner
+
+pytestmark = pytest.mark.e2e
+TIMEOUT_SECONDS = 120
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[MotoServer]:
+    with moto_server() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def deployment(server: MotoServer) -> Deployment:
+    session = boto3.Session(
+        region_name=server.region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
+        deployment = provision(session)
+        create(
+            Services(deployment.settings, session),
+            runner("ecsr-sub-running", job_id=11, age=timedelta(hours=2, minutes=30)),
+            runner(
+                "ecsr-sub-failed",
+                job_id=12,
+                age=timedelta(minutes=10, seconds=30),
+                status=RunnerStatus.FAILED,
+                reason="task stopped: CannotPullContainerError",
+            ),
+        )
+    return deployment
+
+
+def run_cli(server: MotoServer, deployment: Deployment, *argv: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "RUNNER_", "CLASS_SIZES", "GITHUB_", "ECSRUNNER_"))
+    }
+    env.update(server.client_environment())  # AWS_ENDPOINT_URL, dummy credentials, region
+    env.update(
+        RUNNER_TABLE=deployment.settings.runner_table, CLASS_SIZES_PARAM=deployment.settings.class_sizes_param
+    )
+    env.pop("NO_COLOR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "ecsrunner", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+
+
+def test_runners_list_json(server, deployment) -> None:
+    done = run_cli(server, deployment, "runners", "list", "--json")
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(done.stdout)
+    assert [r["runner_id"] for r in listed] == ["ecsr-sub-failed", "ecsr-sub-running"]
+    assert listed[0]["status"] == "FAILED"
+    assert listed[0]["status_reason"] == "task stopped: CannotPullContainerError"
+    assert (listed[1]["job_id"], listed[1]["class"], listed[1]["status"]) == (11, "medium", "RUNNING")
+    assert done.stderr == ""
+
+
+def test_runners_list_table(server, deployment) -> None:
+    done = run_cli(server, deployment, "runners", "list")
+    assert done.returncode == 0, done.stderr
+    header, failed, running = done.stdout.splitlines()
+    assert header.split()[:3] == ["RUNNER", "STATUS", "CLASS"]
+    assert failed.split()[:5] == ["ecsr-sub-failed", "FAILED", "medium", "ubuntu:22.04", f"{REPOSITORY}#12"]
+    assert failed.endswith("task stopped: CannotPullContainerError")
+    assert running.split()[:2] == ["ecsr-sub-running", "RUNNING"]
+    assert "\033[" not in done.stdout  # a pipe, not a terminal
+
+
+def test_classes_and_errors_as_a_subprocess(server, deployment) -> None:
+    classes = run_cli(server, deployment, "classes", "list", "--json")
+    assert classes.returncode == 0
+    assert json.loads(classes.stdout)["default"] == "medium"
+    unknown = run_cli(server, deployment, "runners", "details", "ecsr-nobody")
+    assert (unknown.returncode, unknown.stdout, unknown.stderr) == (1, "", "error: no runner 'ecsr-nobody'\n")
+    usage = run_cli(server, deployment, "runners", "list", "--limit", "zero")
+    assert usage.returncode == 2
+    assert "Traceback" not in unknown.stderr + usage.stderr
+
+
+def test_a_closed_pipe_ends_quietly(server, deployment) -> None:
+    """`python -m ecsrunner runners list | head -0`: the reader is gone before anything is written."""
+    env = {**os.environ, **server.client_environment(), "RUNNER_TABLE": deployment.settings.runner_table}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ecsrunner", "runners", "list", "--json"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=TIMEOUT_SECONDS) == 1
+    assert stderr == ""
