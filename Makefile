@@ -40,19 +40,19 @@ checkov: ## checkov on all Terraform (its own venv: its pins clash with ours)
 	$(PYTHON) -m venv .venv-checkov
 	.venv-checkov/bin/python -m pip install --quiet checkov==3.3.30
 	BC_SKIP_MAPPING=TRUE .venv-checkov/bin/checkov --quiet --compact --framework terraform -d . \
-		--skip-path .terraform --skip-path .venv --skip-path .venv-checkov
+		--skip-path .terraform --skip-path .venv --skip-path .venv-checkov --skip-path build --skip-path dist
 
-test: build lint tf-check checkov ## everything CI runs
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+test: build lint checkov ## everything CI runs (terraform fmt/validate/apply run inside pytest)
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 demo: build ## the whole system on one machine: moto + terraform apply + Lambdas + GitHub stand-in
-	$(PY) -m ecsrunner_sandbox.demo
+	PYTHONPATH=devtools $(PY) -m ecsrunner_sandbox.demo $(DEMO_ARGS)
 
 bench: build ## measure speed and cost; writes docs/BENCHMARKS.md and plots
-	$(PY) -m bench.run
+	PYTHONPATH=devtools:. $(PY) -m bench.run $(BENCH_ARGS)
 
 reliability: build ## long fault-injection and fuzz runs; writes docs/RELIABILITY.md
-	$(PY) -m bench.reliability
+	PYTHONPATH=devtools:. $(PY) -m ecsrunner_sandbox.reliability_report $(RELIABILITY_ARGS)
 
 clean: ## remove build outputs and virtualenvs
 	rm -rf dist build $(VENV) .venv-checkov .pytest_cache .mypy_cache .ruff_cache

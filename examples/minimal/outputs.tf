@@ -1,0 +1,4 @@
+output "webhook_url" {
+  description = "Payload URL for the GitHub webhook."
+  value       = module.ecsrunner.webhook_url
+}

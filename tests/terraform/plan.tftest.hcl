@@ -1,0 +1,263 @@
+# Offline plans of the root module against a mocked AWS provider (no credentials, no network).
+# Run: terraform test -test-directory=tests/terraform (tests/terraform/test_terraform_tests.py does).
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+      arn        = "arn:aws:iam::123456789012:user/test"
+    }
+  }
+
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+
+  mock_data "aws_region" {
+    defaults = {
+      name = "us-east-1"
+    }
+  }
+
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn    = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+      key_id = "00000000-0000-0000-0000-000000000000"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = {
+      arn = "arn:aws:logs:us-east-1:123456789012:log-group:mocked"
+    }
+  }
+
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::123456789012:role/mocked"
+    }
+  }
+
+  mock_resource "aws_s3_bucket" {
+    defaults = {
+      arn = "arn:aws:s3:::mocked-bucket"
+      id  = "mocked-bucket"
+    }
+  }
+
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:us-east-1:123456789012:mocked"
+      id  = "https://sqs.us-east-1.amazonaws.com/123456789012/mocked"
+    }
+  }
+
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:us-east-1:123456789012:function:mocked"
+      invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mocked/invocations"
+    }
+  }
+
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = {
+      arn = "arn:aws:events:us-east-1:123456789012:rule/mocked"
+    }
+  }
+
+  mock_resource "aws_dynamodb_table" {
+    defaults = {
+      arn = "arn:aws:dynamodb:us-east-1:123456789012:table/mocked"
+    }
+  }
+
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = {
+      arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:mocked-AbCdEf"
+    }
+  }
+
+  mock_resource "aws_ssm_parameter" {
+    defaults = {
+      arn = "arn:aws:ssm:us-east-1:123456789012:parameter/mocked"
+    }
+  }
+
+  mock_resource "aws_ecr_repository" {
+    defaults = {
+      arn            = "arn:aws:ecr:us-east-1:123456789012:repository/mocked"
+      repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mocked"
+    }
+  }
+
+  mock_resource "aws_ecs_cluster" {
+    defaults = {
+      arn = "arn:aws:ecs:us-east-1:123456789012:cluster/mocked"
+    }
+  }
+
+  mock_resource "aws_ecs_task_definition" {
+    defaults = {
+      arn = "arn:aws:ecs:us-east-1:123456789012:task-definition/mocked:1"
+    }
+  }
+
+  mock_resource "aws_codebuild_project" {
+    defaults = {
+      arn = "arn:aws:codebuild:us-east-1:123456789012:project/mocked"
+    }
+  }
+
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      execution_arn = "arn:aws:execute-api:us-east-1:123456789012:mocked"
+    }
+  }
+
+  mock_resource "aws_apigatewayv2_stage" {
+    defaults = {
+      invoke_url = "https://mocked.execute-api.us-east-1.amazonaws.com/"
+    }
+  }
+}
+
+variables {
+  github_repo     = "octo-org/octo-repo"
+  github_pat      = "ghp_test_token_value"
+  webhook_secret  = "test-webhook-secret-0123456789"
+  subnet_ids      = ["subnet-0123456789abcdef0"]
+  security_groups = ["sg-0123456789abcdef0"]
+}
+
+run "required_variables_only" {
+  command = plan
+
+  assert {
+    condition     = length(aws_kms_key.this) == 1 && aws_kms_key.this[0].enable_key_rotation
+    error_message = "Without kms_key_arn the module creates one key with rotation on."
+  }
+
+  assert {
+    condition     = length(module.image_build) == 1 && output.codebuild_project_name == "ecsrunner-image-build"
+    error_message = "Image builds are on by default."
+  }
+
+  assert {
+    condition     = output.class_sizes_parameter_name == "/ecsrunner/ecsrunner/class-sizes" && output.runner_table_name == "ecsrunner-runners"
+    error_message = "Resource names derive from the default name \"ecsrunner\"."
+  }
+
+  assert {
+    condition     = jsondecode(local.github_credentials_json) == { type = "pat", token = "ghp_test_token_value" }
+    error_message = "A PAT is stored as {\"type\": \"pat\", \"token\": ...}."
+  }
+}
+
+run "full_environment_without_secrets" {
+  # apply against the mock provider: every computed value gets a (fake) value, so the whole
+  # Lambda environment (cli_environment = that environment + AWS_REGION) can be checked.
+  command = apply
+
+  assert {
+    condition = alltrue([for key in [
+      "ECSRUNNER_NAME", "RUNNER_TABLE", "CLASS_SIZES_PARAM", "ECS_CLUSTER_ARN", "SUBNET_IDS", "SECURITY_GROUP_IDS",
+      "ASSIGN_PUBLIC_IP", "BASE_TASK_DEFINITION_ARN", "EXECUTION_ROLE_ARN", "TASK_ROLE_ARN", "RUNNER_LOG_GROUP",
+      "RUNNER_CONTAINER_NAME", "ECR_REPOSITORY_URL", "JIT_BUCKET", "JIT_KMS_KEY_ARN", "GITHUB_REPO", "GITHUB_API_URL",
+      "GITHUB_CREDENTIALS_SECRET_ARN", "WEBHOOK_SECRET_ARN", "RUNNER_GROUP_ID", "MAX_RUNNERS", "RUNNER_TTL_SECONDS",
+      "STARTING_TIMEOUT_SECONDS", "IMAGE_CREATING_TIMEOUT_SECONDS", "WAITING_FOR_JOB_TIMEOUT_SECONDS",
+      "RECORD_RETENTION_SECONDS", "MAX_LAUNCH_ATTEMPTS", "ENABLE_IMAGE_BUILD", "CODEBUILD_PROJECT_NAME",
+      "BUILD_CONTEXT_DIGEST", "DEFAULT_BASE_IMAGE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE",
+      "POWERTOOLS_LOG_LEVEL", "AWS_REGION",
+    ] : contains(keys(output.cli_environment), key)])
+    error_message = "The functions must get every environment variable of docs/DESIGN.md."
+  }
+
+  assert {
+    condition     = !anytrue([for value in values(output.cli_environment) : strcontains(value, "ghp_test_token_value") || strcontains(value, "test-webhook-secret")])
+    error_message = "No secret may be in the Lambda environment."
+  }
+
+  assert {
+    condition     = !contains(keys(output.cli_environment), "GITHUB_ORG") && output.cli_environment["GITHUB_REPO"] == "octo-org/octo-repo"
+    error_message = "GITHUB_REPO is set and GITHUB_ORG absent for a repository deployment."
+  }
+
+  assert {
+    condition     = output.cli_environment["RUNNER_TTL_SECONDS"] == "7200" && output.cli_environment["RECORD_RETENTION_SECONDS"] == "2592000" && output.cli_environment["ENABLE_IMAGE_BUILD"] == "true" && output.cli_environment["ASSIGN_PUBLIC_IP"] == "false"
+    error_message = "Numbers and flags are rendered as the strings the settings parser reads."
+  }
+
+  assert {
+    condition     = output.cli_environment["BUILD_CONTEXT_DIGEST"] == filesha256("${path.module}/dist/runner-context.zip")
+    error_message = "BUILD_CONTEXT_DIGEST is the sha256 of the build-context zip."
+  }
+
+  assert {
+    condition     = endswith(output.webhook_url, "/webhook") && !strcontains(output.webhook_url, "//webhook")
+    error_message = "webhook_url must be the stage URL plus /webhook."
+  }
+
+  assert {
+    condition     = output.cli_environment["AWS_REGION"] == "us-east-1"
+    error_message = "cli_environment carries AWS_REGION."
+  }
+}
+
+run "github_app_and_org" {
+  command = plan
+
+  variables {
+    github_repo = null
+    github_org  = "octo-org"
+    github_pat  = null
+    github_app = {
+      id          = 12345
+      private_key = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
+    }
+  }
+
+  assert {
+    condition     = jsondecode(local.github_credentials_json) == { type = "app", app_id = 12345, installation_id = null, private_key = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n" }
+    error_message = "App credentials are stored as {\"type\": \"app\", \"app_id\", \"installation_id\", \"private_key\"}."
+  }
+}
+
+run "image_build_disabled_with_own_key" {
+  command = apply
+
+  variables {
+    github_repo        = null
+    github_org         = "octo-org"
+    enable_image_build = false
+    kms_key_arn        = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition     = length(module.image_build) == 0 && output.codebuild_project_name == null
+    error_message = "enable_image_build = false must not create the image-build module."
+  }
+
+  assert {
+    condition     = output.cli_environment["ENABLE_IMAGE_BUILD"] == "false" && !contains(keys(output.cli_environment), "CODEBUILD_PROJECT_NAME")
+    error_message = "The functions must learn that image builds are off."
+  }
+
+  assert {
+    condition     = output.cli_environment["GITHUB_ORG"] == "octo-org" && !contains(keys(output.cli_environment), "GITHUB_REPO")
+    error_message = "GITHUB_ORG is set and GITHUB_REPO absent for an organization deployment."
+  }
+
+  assert {
+    condition     = length(aws_kms_key.this) == 0 && output.kms_key_arn == var.kms_key_arn && output.cli_environment["JIT_KMS_KEY_ARN"] == var.kms_key_arn
+    error_message = "A given kms_key_arn is used and no key is created."
+  }
+}
