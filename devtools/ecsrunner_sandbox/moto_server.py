@@ -219,6 +219,7 @@ def _spawn(directory: Path, env: Mapping[str, str], region: str) -> MotoServer:
         stderr=subprocess.STDOUT,
         env=dict(env),
         cwd=directory,
+        start_new_session=True,  # Ctrl-C goes to the demo, which still needs moto to destroy
     )
     return MotoServer(port=port, process=process, log_path=log_path, region=region, _log=log)
 
