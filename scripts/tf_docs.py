@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = {
-    Path("docs/terraform.md"): Path(),
+    Path("README.md"): Path(),
     Path("modules/ecs-fleet/README.md"): Path("modules/ecs-fleet"),
     Path("modules/control-plane/README.md"): Path("modules/control-plane"),
     Path("modules/image-build/README.md"): Path("modules/image-build"),

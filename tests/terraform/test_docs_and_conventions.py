@@ -29,7 +29,7 @@ def test_generated_docs_are_up_to_date() -> None:
 
 
 def test_docs_tables_list_every_variable_and_output(tf_docs: ModuleType) -> None:
-    document = (REPO_ROOT / "docs" / "terraform.md").read_text()
+    document = (REPO_ROOT / "README.md").read_text()
     variables = [block.name for block in tf_docs.module_blocks(REPO_ROOT, "variable")]
     outputs = [block.name for block in tf_docs.module_blocks(REPO_ROOT, "output")]
 
@@ -39,7 +39,7 @@ def test_docs_tables_list_every_variable_and_output(tf_docs: ModuleType) -> None
 
 
 def test_docs_check_detects_a_stale_table(tf_docs: ModuleType) -> None:
-    current, wanted = tf_docs.rendered_documents(REPO_ROOT)[Path("docs/terraform.md")]
+    current, wanted = tf_docs.rendered_documents(REPO_ROOT)[Path("README.md")]
     stale = current.replace("| `webhook_url` |", "| `webhook_address` |")
 
     assert tf_docs.render(stale, {"OUTPUTS": tf_docs.outputs_table(REPO_ROOT)}) == wanted
