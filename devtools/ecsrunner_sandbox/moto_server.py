@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEVTOOLS_DIR = Path(__file__).resolve().parents[1]
 READY_TIMEOUT_SECONDS = 60.0
 POLL_INTERVAL_SECONDS = 0.1
-START_ATTEMPTS = 3
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 
 # Tasks otherwise advance one status on every DescribeTasks call; callers move them explicitly.
@@ -81,24 +79,40 @@ def treat_requests_as_tls() -> None:
 
 
 def serve(argv: list[str]) -> None:
-    """Entry point of the server subprocess: moto.server's command line, after the patch."""
-    treat_requests_as_tls()
-    from moto.server import main
+    """Entry point of the server subprocess: moto's WSGI app after the patch, on the given port.
 
-    main(argv)
+    With ``-p 0`` the operating system picks a free port while binding it, and the server writes the
+    port to ``--port-file``: no other process can take it between choosing and binding.
+    """
+    import argparse
+    import signal
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    parser = argparse.ArgumentParser(prog="python -m ecsrunner_sandbox.moto_server")
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, default=0)
+    parser.add_argument("--port-file", type=Path)
+    args = parser.parse_args(argv)
+    treat_requests_as_tls()
+    server = make_server(args.host, args.port, DomainDispatcherApplication(create_backend_app), threaded=True)
+    os.environ["MOTO_PORT"] = str(server.server_port)  # moto builds URLs (e.g. SQS queue URLs) from it
+    if args.port_file is not None:
+        partial = args.port_file.with_suffix(".partial")
+        partial.write_text(str(server.server_port))
+        partial.replace(args.port_file)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
 
 
 def venv_python() -> str:
     """The project venv's interpreter (which has moto[server]), else the current one."""
     candidate = REPO_ROOT / ".venv" / "bin" / "python"
     return str(candidate) if candidate.exists() else sys.executable
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -178,50 +192,56 @@ class MotoServer:
 
 
 def start_moto_server(
-    *, region: str = "us-east-1", load_managed_policies: bool = False, log_dir: Path | None = None
+    *,
+    region: str = "us-east-1",
+    load_managed_policies: bool = False,
+    log_dir: Path | None = None,
+    module: str = "ecsrunner_sandbox.moto_server",
+    pythonpath: tuple[Path, ...] = (),
 ) -> MotoServer:
-    """Start a server and return once it answers; the caller must ``stop()`` it.
-
-    The free port is chosen before moto binds it, so another process can take it in between: a server
-    that exits during start-up is retried on a new port.
-    """
+    """Start a server (``python -m <module>``, whose main calls :func:`serve`) and return once it
+    answers; the caller must ``stop()`` it."""
     directory = log_dir or Path(tempfile.mkdtemp(prefix="moto-server-"))
+    directory.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **DUMMY_CREDENTIALS, "AWS_DEFAULT_REGION": region}
     env.pop("AWS_ENDPOINT_URL", None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(DEVTOOLS_DIR), env.get("PYTHONPATH")]))
+    paths = [*map(str, pythonpath), str(DEVTOOLS_DIR), env.get("PYTHONPATH")]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     if load_managed_policies:
         env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    for attempt in range(1, START_ATTEMPTS + 1):
-        server = _spawn(directory, env, region)
-        try:
-            server.wait_until_ready()
-            server.set_ecs_manual_transitions()
-        except MotoServerError:
-            exited_early = server.process.poll() is not None
-            server.stop()
-            if not exited_early or attempt == START_ATTEMPTS:
-                raise
-            continue
-        except BaseException:
-            server.stop()
-            raise
-        return server
-    raise AssertionError("unreachable")
+    server = _spawn(directory, env, region, module)
+    try:
+        server.wait_until_ready()
+        server.set_ecs_manual_transitions()
+    except BaseException:
+        server.stop()
+        raise
+    return server
 
 
-def _spawn(directory: Path, env: Mapping[str, str], region: str) -> MotoServer:
-    port = free_port()
-    log_path = directory / f"moto-{port}.log"
+def _spawn(directory: Path, env: Mapping[str, str], region: str, module: str) -> MotoServer:
+    fd, name = tempfile.mkstemp(prefix="moto-", suffix=".log", dir=directory)
+    os.close(fd)
+    log_path = Path(name)
+    port_file = log_path.with_suffix(".port")
     log = log_path.open("wb")
-    process = subprocess.Popen(  # noqa: S603 (fixed argv: our interpreter and this module)
-        [venv_python(), "-m", "ecsrunner_sandbox.moto_server", "-H", "127.0.0.1", "-p", str(port)],
+    process = subprocess.Popen(  # noqa: S603 (fixed argv: our interpreter and a module of ours)
+        [venv_python(), "-m", module, "-H", "127.0.0.1", "-p", "0", "--port-file", str(port_file)],
         stdout=log,
         stderr=subprocess.STDOUT,
         env=dict(env),
         cwd=directory,
         start_new_session=True,  # Ctrl-C goes to the demo, which still needs moto to destroy
     )
-    return MotoServer(port=port, process=process, log_path=log_path, region=region, _log=log)
+    server = MotoServer(port=0, process=process, log_path=log_path, region=region, _log=log)
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while not port_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise MotoServerError(f"moto server did not report its port:\n{server.log_tail()}")
+        time.sleep(POLL_INTERVAL_SECONDS)
+    server.port = int(port_file.read_text())
+    return server
 
 
 @contextmanager

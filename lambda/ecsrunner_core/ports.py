@@ -229,6 +229,12 @@ class RunnerStore(Protocol):
 
     def active_slots(self) -> int: ...
 
+    def get_pause(self, name: str) -> datetime | None:
+        """Until when calls to ``name`` (e.g. ``github``) are paused, if they are."""
+        ...
+
+    def set_pause(self, name: str, until: datetime) -> None: ...
+
 
 class ImageStore(Protocol):
     def get_image(self, tag: str) -> ImageRecord | None: ...
@@ -251,6 +257,8 @@ class ImageStore(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+    def sleep(self, seconds: float) -> None: ...
 
 
 class Metrics(Protocol):

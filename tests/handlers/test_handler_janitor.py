@@ -69,7 +69,9 @@ def test_an_idle_janitor_run_reports_nothing_to_do(handlers: Handlers) -> None:
         "errors": [],
     }
     assert not [c for c in handlers.calls.calls if c[0] == "dynamodb" and c[1] == "Scan"]
-    assert handlers.calls.of("dynamodb", "Query") == 4  # one per active status
+    # One per active status, then STARTING once more for launches to retry.
+    assert handlers.calls.of("dynamodb", "Query") == 5
+    assert handlers.calls.of("dynamodb", "GetItem") == 1  # the GitHub rate-limit pause
 
 
 def _default_tag(handlers: Handlers) -> str:

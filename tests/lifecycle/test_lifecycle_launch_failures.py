@@ -3,6 +3,8 @@ attempts, then FAILED with the last error). No accepted job is lost, and no job 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ecsrunner_core.adapters.github import GitHubClient, PatAuth
 from ecsrunner_core.domain.status import RunnerStatus
 from ecsrunner_core.usecases.context import Deadline
@@ -190,16 +192,35 @@ def test_a_failed_environment_file_write_is_retried(world: World) -> None:
     assert world.record(record.runner_name).task_arn
 
 
-def test_a_secondary_rate_limit_beyond_the_budget_defers_the_launch(world: World) -> None:
+def test_a_secondary_rate_limit_pauses_github_calls_without_spending_attempts(world: World) -> None:
+    world.github.faults.script(secondary_limit(retry_after=90), operations=JIT_OPERATIONS)
+    record = world.queue_runner()
+    assert record.status is RunnerStatus.STARTING and record.attempts == 0
+    assert record.last_error and record.last_error.startswith("GitHubRateLimited")
+    assert world.github_time.sleeps == []  # 90 s does not fit in the 5 s budget: no sleeping
+    resume = world.clock.now() + timedelta(seconds=90)
+    assert record.next_attempt_at == resume
+    jit_calls = len(world.github.calls)
+
+    second = world.queue_runner()  # during the pause: GitHub is not called at all
+    assert len(world.github.calls) == jit_calls
+    assert second.attempts == 0 and second.next_attempt_at == resume
+
+    report = run_janitor(world.deps())  # no deadline to wait in: the launches wait for the next run
+    assert report.relaunched == 0 and any("rate limit" in e for e in report.errors)
+    world.clock.advance(90)
+    assert run_janitor(world.deps()).relaunched == 2
+    assert world.record(record.runner_name).task_arn and world.record(second.runner_name).task_arn
+
+
+def test_the_janitor_waits_out_a_pause_that_ends_within_its_run(world: World) -> None:
     world.github.faults.script(secondary_limit(retry_after=60), operations=JIT_OPERATIONS)
     record = world.queue_runner()
-    assert record.status is RunnerStatus.STARTING and record.attempts == 1
-    assert record.last_error and record.last_error.startswith("GitHubRateLimited")
-    assert world.github_time.sleeps == []  # 60 s does not fit in the 5 s budget: no sleeping
-    world.clock.advance(retry_delay(1).total_seconds())
-    assert run_janitor(world.deps()).relaunched == 0  # GitHub asked for 60 s, longer than our backoff
-    world.clock.advance(60 - retry_delay(1).total_seconds())
-    run_janitor(world.deps())
+    assert record.task_arn is None and record.attempts == 0
+    started = world.clock.now()
+    report = run_janitor(world.deps(), Deadline.after(300))
+    assert report.relaunched == 1 and report.errors == []
+    assert world.clock.now() - started >= timedelta(seconds=60)  # it slept (on the fake clock)
     assert world.record(record.runner_name).task_arn
 
 

@@ -21,6 +21,9 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         self.current += timedelta(seconds=seconds)
 
+    def sleep(self, seconds: float) -> None:
+        self.advance(max(seconds, 0.0))
+
 
 @dataclass
 class FakeGitHub:

@@ -18,6 +18,7 @@ JOB_PREFIX = "JOB#"
 IMAGE_PREFIX = "IMAGE#"
 BUILD_PREFIX = "BUILD#"
 COUNTER_KEY = "COUNTER#active"
+PAUSE_PREFIX = "PAUSE#"
 IMAGE_INDEX_PARTITION = "#IMAGE"  # image items share the status index under this partition
 
 _serializer = TypeSerializer()

@@ -20,8 +20,10 @@ from .dynamodb_codec import (
     IMAGE_INDEX_PARTITION,
     IMAGE_PREFIX,
     JOB_PREFIX,
+    PAUSE_PREFIX,
     image_from_item,
     image_to_item,
+    parse_time,
     runner_from_item,
     runner_key,
     runner_to_item,
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 STATUS_INDEX = "status-index"
 MAX_UPDATE_TRIES = 8
+PAUSE_CACHE_SECONDS = 5.0
 
 
 def _cancellation_codes(error: ClientError) -> list[str]:
@@ -61,6 +64,7 @@ class DynamoDbStore:
         self._max_runners = max_runners
         self._retention = retention
         self._page_size = page_size
+        self._pauses: dict[str, tuple[float, datetime | None]] = {}
 
     def _expiry(self) -> int:
         return int((self._clock.now() + self._retention).timestamp())
@@ -193,6 +197,27 @@ class DynamoDbStore:
             TableName=self._table, Key={"pk": {"S": COUNTER_KEY}}, ConsistentRead=True
         ).get("Item")
         return int(item["active"]["N"]) if item and "active" in item else 0
+
+    def get_pause(self, name: str) -> datetime | None:
+        """Cached for a few seconds per container: a pause set elsewhere is seen that much later."""
+        cached = self._pauses.get(name)
+        if cached is not None and time.monotonic() - cached[0] < PAUSE_CACHE_SECONDS:
+            return cached[1]
+        item = self._db.get_item(TableName=self._table, Key={"pk": {"S": PAUSE_PREFIX + name}}).get("Item")
+        until = parse_time(item["until"]["S"]) if item else None
+        self._pauses[name] = (time.monotonic(), until)
+        return until
+
+    def set_pause(self, name: str, until: datetime) -> None:
+        self._pauses[name] = (time.monotonic(), until)
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": PAUSE_PREFIX + name},
+                "until": {"S": time_text(until)},
+                "expires_at": {"N": str(int(until.timestamp()) + 3600)},
+            },
+        )
 
     def by_status(
         self, status: RunnerStatus, *, since: datetime | None = None, newest_first: bool = True

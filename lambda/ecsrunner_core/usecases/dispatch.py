@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -47,7 +46,7 @@ def webhook_request(event: Mapping[str, Any]) -> WebhookRequest | WebhookRespons
         return WebhookResponse(400, {"message": "malformed request"})
     try:
         raw = base64.b64decode(body, validate=True) if event.get("isBase64Encoded") else body.encode("utf-8")
-    except (binascii.Error, UnicodeEncodeError):
+    except ValueError:  # binascii.Error, UnicodeEncodeError, and non-ASCII text given to b64decode
         return WebhookResponse(400, {"message": "body is not valid base64/UTF-8"})
     return WebhookRequest({str(k).lower(): str(v) for k, v in headers.items()}, raw)
 

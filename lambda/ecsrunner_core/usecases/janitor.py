@@ -13,8 +13,9 @@ from ..domain.runner import RunnerRecord
 from ..domain.status import RunnerStatus
 from .context import Deadline, Deps, log
 from .errors import describe_error
+from .github_pause import github_paused_until
 from .images import BUILD_FAILED_STATES, build_failure_reason, record_build_failure, register_ready_image
-from .launch import launch_runner, next_launch_due
+from .launch import launch_runner
 from .outcomes import JanitorReport
 from .records import move
 from .retire import launch_waiting, retire_runner
@@ -29,18 +30,26 @@ def run_janitor(deps: Deps, deadline: Deadline | None = None) -> JanitorReport:
         if deadline is not None and deadline.expired:
             report.errors.append("deadline reached; the next run continues")
             break
+        ended_before = report.timed_out + report.expired
         try:
             _check_runner(deps, record, report, deadline)
         except Exception as exc:  # one bad record must not stop the sweep
             report.errors.append(f"{record.runner_name}: {describe_error(exc)}")
             log.exception("janitor: %s", record.runner_name, extra={"runner_name": record.runner_name})
-    if (report.timed_out or report.expired) and not (deadline is not None and deadline.expired):
-        # Runners ended above gave back slots that runners earlier in the sweep could not get.
+        if report.timed_out + report.expired > ended_before:
+            # Ended by this run: if stopping its task or deleting its registration failed, the
+            # orphan sweeps below retry it now rather than in the next run.
+            active_names.discard(record.runner_name)
+    if not (deadline is not None and deadline.expired):
+        # Launches that failed, waited for capacity (freed above, too) or were deferred by a GitHub
+        # rate limit, oldest first; a rate-limit pause that ends within this run is waited out.
         try:
-            report.relaunched += launch_waiting(deps, deadline)
+            report.relaunched += launch_waiting(deps, deadline, wait_for_github=True)
         except Exception as exc:
             report.errors.append(f"launch_waiting: {describe_error(exc)}")
             log.exception("janitor: launching waiting runners failed")
+        if github_paused_until(deps) is not None:
+            report.errors.append("GitHub rate limit: some launches wait for the next run")
     for sweep in (_stop_orphan_tasks, _delete_orphan_registrations):
         if deadline is not None and deadline.expired:
             break
@@ -78,10 +87,6 @@ def _check_runner(deps: Deps, record: RunnerRecord, report: JanitorReport, deadl
                 f"task not RUNNING within the STARTING timeout of {settings.starting_timeout_seconds}s",
             )
             report.timed_out += 1
-        elif next_launch_due(record, now):
-            after = launch_runner(deps, name, deadline)
-            if after is not None and after.task_arn:
-                report.relaunched += 1
     elif record.status is RunnerStatus.IMAGE_CREATING:
         _check_image_wait(deps, record, report, deadline)
     elif record.status is RunnerStatus.WAITING_FOR_JOB and _over(

@@ -29,6 +29,7 @@ from ..ports import (
 )
 from .context import Deadline, Deps, log
 from .errors import LaunchDeferred, PermanentLaunchError, describe_error
+from .github_pause import github_paused_until, pause_github
 from .images import resolve_task_definition
 from .records import LAUNCH_LEASE, annotate, move
 
@@ -81,11 +82,13 @@ def launch_runner(deps: Deps, runner_name: str, deadline: Deadline | None = None
             extra={"runner_name": runner_name},
             exc_info=not isinstance(exc, GitHubError | LaunchError),
         )
+        if isinstance(exc, GitHubRateLimited):
+            _defer(deps, runner_name, describe_error(exc), pause_github(deps, exc.retry_after))
+            return deps.store.get(runner_name)
         # Retried within the attempt budget: everything except a request GitHub or ECS refused as
         # invalid. Bad credentials are retried too, so fixing the secret rescues waiting jobs.
         permanent = isinstance(exc, GitHubInvalid) or (isinstance(exc, LaunchError) and not exc.transient)
-        wait = exc.retry_after if isinstance(exc, GitHubRateLimited) else None
-        _record_failure(deps, runner_name, describe_error(exc), transient=not permanent, wait_seconds=wait)
+        _record_failure(deps, runner_name, describe_error(exc), transient=not permanent)
     return deps.store.get(runner_name)
 
 
@@ -148,6 +151,10 @@ def _launch(
     if deadline is not None and deadline.expired:
         raise LaunchDeferred
 
+    paused = github_paused_until(deps)
+    if paused is not None:
+        seconds = (paused - deps.clock.now()).total_seconds()
+        raise GitHubRateLimited(f"GitHub calls paused until {paused.isoformat()}", retry_after=seconds)
     jit = _jit_config(deps, record)
     deps.store.update(name, annotate(deps.clock.now(), github_runner_id=jit.runner_id))
     env_file = deps.jit.put(name, f"{JIT_ENV_VAR}={jit.encoded_jit_config}\n")
@@ -218,9 +225,12 @@ def _record_task(deps: Deps, name: str, task_arn: str) -> RunnerRecord | None:
     return after
 
 
-def _record_failure(
-    deps: Deps, name: str, message: str, *, transient: bool, wait_seconds: float | None = None
-) -> None:
+def _defer(deps: Deps, name: str, message: str, until: datetime) -> None:
+    """GitHub asked us to wait: try again then, without spending a launch attempt."""
+    deps.store.update(name, annotate(deps.clock.now(), last_error=message, next_attempt_at=until))
+
+
+def _record_failure(deps: Deps, name: str, message: str, *, transient: bool) -> None:
     now = deps.clock.now()
     limit = deps.settings.max_launch_attempts
 
@@ -232,8 +242,9 @@ def _record_failure(
             reason = f"launch failed after {attempts} attempt(s): {message}"
             moved = record.transition(RunnerStatus.FAILED, reason, now)
             return moved.touch(now, attempts=attempts, last_error=message) if moved else None
-        delay = max(retry_delay(attempts), timedelta(seconds=wait_seconds or 0))
-        return record.touch(now, attempts=attempts, last_error=message, next_attempt_at=now + delay)
+        return record.touch(
+            now, attempts=attempts, last_error=message, next_attempt_at=now + retry_delay(attempts)
+        )
 
     _, after = deps.store.update(name, failed_attempt)
     if after is not None and after.terminal:

@@ -7,6 +7,7 @@ from ..domain.status import RunnerStatus
 from ..ports import GitHubNotFound
 from .context import Deadline, Deps, log
 from .errors import describe_error
+from .github_pause import github_paused_until, wait_out_github_pause
 from .launch import launch_runner, next_launch_due
 from .records import move
 
@@ -54,16 +55,29 @@ def cleanup_runner(deps: Deps, record: RunnerRecord, reason: str) -> list[str]:
     return problems
 
 
-def launch_waiting(deps: Deps, deadline: Deadline | None = None, limit: int | None = None) -> int:
-    """Launch runners that wait for capacity or a retry, oldest first; returns how many launched."""
+def launch_waiting(
+    deps: Deps, deadline: Deadline | None = None, limit: int | None = None, *, wait_for_github: bool = False
+) -> int:
+    """Launch runners that wait for capacity or a retry, oldest first; returns how many launched.
+
+    With ``wait_for_github`` (the janitor), a GitHub rate-limit pause that ends before the deadline
+    is slept through, and the runners it deferred are launched after it.
+    """
     launched = 0
-    now = deps.clock.now()
     for record in deps.store.by_status(RunnerStatus.STARTING, newest_first=False):
         if limit is not None and launched >= limit:
             break
         if deadline is not None and deadline.expired:
             break
-        if not next_launch_due(record, now):
+        paused = github_paused_until(deps)
+        due_after_pause = (
+            paused is not None and record.next_attempt_at is not None and record.next_attempt_at <= paused
+        )
+        if not (next_launch_due(record, deps.clock.now()) or (wait_for_github and due_after_pause)):
+            continue
+        if paused is not None and not (wait_for_github and wait_out_github_pause(deps, deadline)):
+            break
+        if not next_launch_due(record, deps.clock.now()):
             continue
         after = launch_runner(deps, record.runner_name, deadline)
         if after is not None and after.task_arn:

@@ -11,6 +11,11 @@ from ..webhook import MAX_BODY_BYTES, MalformedPayload, WorkflowJobEvent, verify
 from .context import Deadline, Deps, log
 from .jobs import handle_workflow_job
 
+# GitHub's ids are positive 64-bit integers; DynamoDB numbers hold 38 digits.
+MAX_GITHUB_ID = 2**63 - 1
+# The runner record keeps the job's labels, names and URLs: far below DynamoDB's 400 KB item limit.
+MAX_STORED_TEXT_BYTES = 64 * 1024
+
 
 @dataclass(frozen=True)
 class WebhookRequest:
@@ -37,6 +42,35 @@ def in_scope(deps: Deps, event: WorkflowJobEvent) -> bool:
     return False
 
 
+def unstorable(event: WorkflowJobEvent) -> str | None:
+    """Why a well-formed payload cannot be recorded: ids GitHub never sends, text that is not
+    valid Unicode (lone surrogates), or more text than a runner record may hold."""
+    ids = (("workflow_job.id", event.job_id), ("run_id", event.run_id), ("runner_id", event.runner_id))
+    for name, value in ids:
+        if value is not None and not 0 < value <= MAX_GITHUB_ID:
+            return f"{name} is not a GitHub id"
+    texts = (
+        event.repository,
+        event.owner,
+        event.organization,
+        event.run_url,
+        event.job_name,
+        event.workflow_name,
+        event.runner_name,
+        event.conclusion,
+        *(str(label) for label in event.labels),
+    )
+    size = 0
+    for text in texts:
+        try:
+            size += len(text.encode()) if text is not None else 0
+        except UnicodeEncodeError:
+            return "text that is not valid Unicode"
+    if size > MAX_STORED_TEXT_BYTES:
+        return f"more than {MAX_STORED_TEXT_BYTES} bytes of names and labels"
+    return None
+
+
 def handle_webhook(deps: Deps, request: WebhookRequest, deadline: Deadline | None = None) -> WebhookResponse:
     if len(request.body) > MAX_BODY_BYTES:
         return WebhookResponse(413, {"message": f"body larger than {MAX_BODY_BYTES} bytes"})
@@ -59,6 +93,9 @@ def handle_webhook(deps: Deps, request: WebhookRequest, deadline: Deadline | Non
         MalformedPayload,
     ) as exc:  # JSONDecodeError, UnicodeDecodeError: ValueError
         return WebhookResponse(400, {"message": f"malformed workflow_job payload: {exc}"})
+    problem = unstorable(event)
+    if problem is not None:
+        return WebhookResponse(400, {"message": f"malformed workflow_job payload: {problem}"})
     if not in_scope(deps, event):
         log.info(
             "webhook ignored: %s is outside %s",
