@@ -55,7 +55,6 @@ class Settings:
     waiting_for_job_timeout_seconds: int = 1800
     record_retention_seconds: int = 30 * 86400
     max_launch_attempts: int = 5
-    launch_budget_seconds: float = 7.0
     enable_image_build: bool = True
     codebuild_project_name: str = ""
     build_context_digest: str = "none"
@@ -120,6 +119,63 @@ class Settings:
         if settings.github_org and not _OWNER_RE.fullmatch(settings.github_org):
             raise SettingsError(f"GITHUB_ORG must be an organisation name (got {settings.github_org!r})")
         return settings
+
+
+# Settings field -> the environment variable that carries it (docs/DESIGN.md).
+ENVIRONMENT: Mapping[str, str] = {
+    "name": "ECSRUNNER_NAME",
+    "runner_table": "RUNNER_TABLE",
+    "class_sizes_param": "CLASS_SIZES_PARAM",
+    "cluster_arn": "ECS_CLUSTER_ARN",
+    "subnet_ids": "SUBNET_IDS",
+    "security_group_ids": "SECURITY_GROUP_IDS",
+    "assign_public_ip": "ASSIGN_PUBLIC_IP",
+    "base_task_definition_arn": "BASE_TASK_DEFINITION_ARN",
+    "execution_role_arn": "EXECUTION_ROLE_ARN",
+    "task_role_arn": "TASK_ROLE_ARN",
+    "log_group_name": "RUNNER_LOG_GROUP",
+    "ecr_repository_url": "ECR_REPOSITORY_URL",
+    "jit_bucket": "JIT_BUCKET",
+    "jit_kms_key_arn": "JIT_KMS_KEY_ARN",
+    "github_repo": "GITHUB_REPO",
+    "github_org": "GITHUB_ORG",
+    "github_api_url": "GITHUB_API_URL",
+    "github_credentials_secret_arn": "GITHUB_CREDENTIALS_SECRET_ARN",
+    "webhook_secret_arn": "WEBHOOK_SECRET_ARN",
+    "runner_group_id": "RUNNER_GROUP_ID",
+    "extra_labels": "RUNNER_EXTRA_LABELS",
+    "max_runners": "MAX_RUNNERS",
+    "runner_ttl_seconds": "RUNNER_TTL_SECONDS",
+    "starting_timeout_seconds": "STARTING_TIMEOUT_SECONDS",
+    "image_creating_timeout_seconds": "IMAGE_CREATING_TIMEOUT_SECONDS",
+    "waiting_for_job_timeout_seconds": "WAITING_FOR_JOB_TIMEOUT_SECONDS",
+    "record_retention_seconds": "RECORD_RETENTION_SECONDS",
+    "max_launch_attempts": "MAX_LAUNCH_ATTEMPTS",
+    "enable_image_build": "ENABLE_IMAGE_BUILD",
+    "codebuild_project_name": "CODEBUILD_PROJECT_NAME",
+    "build_context_digest": "BUILD_CONTEXT_DIGEST",
+    "default_base_image": "DEFAULT_BASE_IMAGE",
+    "allowed_base_images": "ALLOWED_BASE_IMAGES",
+    "container_name": "RUNNER_CONTAINER_NAME",
+}
+
+
+def _env_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, frozenset):
+        return ",".join(sorted(value))
+    if isinstance(value, tuple):
+        return ",".join(value)
+    return str(value)
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The environment :meth:`Settings.from_env` reads back into ``settings`` (what the module sets)."""
+    rendered = {var: _env_text(getattr(settings, field)) for field, var in ENVIRONMENT.items()}
+    return {var: text for var, text in rendered.items() if text is not None}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from ecsrunner import clients
 from ecsrunner.app import main
-from ecsrunner_core.settings import Settings
+from ecsrunner_core.settings import ENVIRONMENT, Settings, settings_environment
 from ecsrunner_core.wiring import Services
 from ecsrunner_sandbox.provision import Deployment, provision
 from moto import mock_aws
@@ -32,41 +32,7 @@ _CLEARED = (
 )
 
 
-def settings_environment(settings: Settings) -> dict[str, str]:
-    """The Lambda environment (docs/DESIGN.md) that describes ``settings``."""
-    env = {
-        "ECSRUNNER_NAME": settings.name,
-        "RUNNER_TABLE": settings.runner_table,
-        "CLASS_SIZES_PARAM": settings.class_sizes_param,
-        "ECS_CLUSTER_ARN": settings.cluster_arn,
-        "SUBNET_IDS": ",".join(settings.subnet_ids),
-        "SECURITY_GROUP_IDS": ",".join(settings.security_group_ids),
-        "ASSIGN_PUBLIC_IP": "true" if settings.assign_public_ip else "false",
-        "BASE_TASK_DEFINITION_ARN": settings.base_task_definition_arn,
-        "EXECUTION_ROLE_ARN": settings.execution_role_arn,
-        "TASK_ROLE_ARN": settings.task_role_arn,
-        "RUNNER_LOG_GROUP": settings.log_group_name,
-        "ECR_REPOSITORY_URL": settings.ecr_repository_url,
-        "JIT_BUCKET": settings.jit_bucket,
-        "JIT_KMS_KEY_ARN": settings.jit_kms_key_arn,
-        "GITHUB_API_URL": settings.github_api_url,
-        "GITHUB_CREDENTIALS_SECRET_ARN": settings.github_credentials_secret_arn,
-        "WEBHOOK_SECRET_ARN": settings.webhook_secret_arn,
-        "MAX_RUNNERS": str(settings.max_runners),
-        "ENABLE_IMAGE_BUILD": "true" if settings.enable_image_build else "false",
-        "CODEBUILD_PROJECT_NAME": settings.codebuild_project_name,
-        "BUILD_CONTEXT_DIGEST": settings.build_context_digest,
-        "DEFAULT_BASE_IMAGE": settings.default_base_image,
-        "ALLOWED_BASE_IMAGES": ",".join(settings.allowed_base_images),
-    }
-    if settings.github_repo:
-        env["GITHUB_REPO"] = settings.github_repo
-    if settings.github_org:
-        env["GITHUB_ORG"] = settings.github_org
-    return env
-
-
-SETTING_VARIABLES = tuple(settings_environment(Settings(name="x", runner_table="t", class_sizes_param="p")))
+SETTING_VARIABLES = tuple(ENVIRONMENT.values())
 
 
 @dataclass(frozen=True)

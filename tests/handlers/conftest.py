@@ -18,7 +18,7 @@ import botocore.client
 import pytest
 from ecsrunner_core.domain.image_ref import parse_image_reference
 from ecsrunner_core.domain.names import derive_image_tag
-from ecsrunner_core.settings import Settings
+from ecsrunner_core.settings import Settings, settings_environment
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
 from ecsrunner_sandbox.provision import Deployment, provision
 from moto import mock_aws
@@ -29,48 +29,12 @@ from tests.lifecycle.support import IMAGE_MANIFEST, REGION, new_session
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """The environment of both functions for ``settings`` (the table in docs/DESIGN.md)."""
-    env = {
-        "ECSRUNNER_NAME": settings.name,
-        "RUNNER_TABLE": settings.runner_table,
-        "CLASS_SIZES_PARAM": settings.class_sizes_param,
-        "ECS_CLUSTER_ARN": settings.cluster_arn,
-        "SUBNET_IDS": ",".join(settings.subnet_ids),
-        "SECURITY_GROUP_IDS": ",".join(settings.security_group_ids),
-        "ASSIGN_PUBLIC_IP": "true" if settings.assign_public_ip else "false",
-        "BASE_TASK_DEFINITION_ARN": settings.base_task_definition_arn,
-        "EXECUTION_ROLE_ARN": settings.execution_role_arn,
-        "TASK_ROLE_ARN": settings.task_role_arn,
-        "RUNNER_LOG_GROUP": settings.log_group_name,
-        "RUNNER_CONTAINER_NAME": settings.container_name,
-        "ECR_REPOSITORY_URL": settings.ecr_repository_url,
-        "JIT_BUCKET": settings.jit_bucket,
-        "JIT_KMS_KEY_ARN": settings.jit_kms_key_arn,
-        "GITHUB_API_URL": settings.github_api_url,
-        "GITHUB_CREDENTIALS_SECRET_ARN": settings.github_credentials_secret_arn,
-        "WEBHOOK_SECRET_ARN": settings.webhook_secret_arn,
-        "RUNNER_GROUP_ID": str(settings.runner_group_id),
-        "RUNNER_EXTRA_LABELS": ",".join(sorted(settings.extra_labels)),
-        "MAX_RUNNERS": str(settings.max_runners),
-        "RUNNER_TTL_SECONDS": str(settings.runner_ttl_seconds),
-        "STARTING_TIMEOUT_SECONDS": str(settings.starting_timeout_seconds),
-        "IMAGE_CREATING_TIMEOUT_SECONDS": str(settings.image_creating_timeout_seconds),
-        "WAITING_FOR_JOB_TIMEOUT_SECONDS": str(settings.waiting_for_job_timeout_seconds),
-        "RECORD_RETENTION_SECONDS": str(settings.record_retention_seconds),
-        "MAX_LAUNCH_ATTEMPTS": str(settings.max_launch_attempts),
-        "ENABLE_IMAGE_BUILD": "true" if settings.enable_image_build else "false",
-        "CODEBUILD_PROJECT_NAME": settings.codebuild_project_name,
-        "BUILD_CONTEXT_DIGEST": settings.build_context_digest,
-        "DEFAULT_BASE_IMAGE": settings.default_base_image,
-        "ALLOWED_BASE_IMAGES": ",".join(settings.allowed_base_images),
+    return {
+        **settings_environment(settings),
         "POWERTOOLS_SERVICE_NAME": "ecsrunner",
         "POWERTOOLS_METRICS_NAMESPACE": "ecsrunner",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
-    if settings.github_repo:
-        env["GITHUB_REPO"] = settings.github_repo
-    if settings.github_org:
-        env["GITHUB_ORG"] = settings.github_org
-    return env
 
 
 class CurrentStdout(io.TextIOBase):

@@ -270,3 +270,26 @@ def test_any_environment_gives_settings_or_settings_error(changes: dict[str, str
         return
     assert (settings.github_repo is None) != (settings.github_org is None)
     assert settings.name and settings.runner_table and settings.class_sizes_param
+
+
+def test_the_environment_table_names_every_setting_and_round_trips() -> None:
+    from dataclasses import fields
+
+    from ecsrunner_core.settings import ENVIRONMENT, settings_environment
+
+    assert set(ENVIRONMENT) == {f.name for f in fields(Settings)}
+    settings = Settings(
+        name="ecsr",
+        runner_table="t",
+        class_sizes_param="/p",
+        subnet_ids=("subnet-1", "subnet-2"),
+        assign_public_ip=True,
+        github_org="octo-org",
+        extra_labels=frozenset({"gpu", "fast"}),
+        max_runners=7,
+        enable_image_build=False,
+        allowed_base_images=("ubuntu:*", "public.ecr.aws/*"),
+    )
+    environment = settings_environment(settings)
+    assert "GITHUB_REPO" not in environment and environment["ASSIGN_PUBLIC_IP"] == "true"
+    assert Settings.from_env(environment) == settings
