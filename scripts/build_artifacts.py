@@ -4,7 +4,16 @@
   ``[project].dependencies`` of pyproject.toml minus what the Lambda runtime provides (boto3,
   botocore), installed as binary wheels for the target runtime and architecture.
 * ``dist/runner-context.zip``: ``runner/``, the CodeBuild source of the runner image.
-* ``dist/manifest.json``: sha256, size, runtime and architecture of each artefact.
+* ``dist/manifest.json``: sha256, size, runtime and architecture of each artefact, and the bytecode
+  the Lambda zip carries.
+
+The Lambda zip carries bytecode compiled ahead of time by the target runtime's Python (``python3.13``:
+``$ECSRUNNER_RUNTIME_PYTHON``, else ``python3.13`` on PATH, else under ``pyenv root``), because
+``/var/task`` is read-only and a cold start would otherwise compile every module it imports. The
+``.pyc`` files are unchecked-hash based (no source mtimes in them), optimization level 0, compiled in one
+process with a fixed hash seed, in sorted order and with the archive path as their file name, so they
+are byte-identical from build to build. Without that interpreter the zip is built without bytecode (a
+note says so), still reproducibly.
 
 Transitive dependencies are constrained to the versions installed in the interpreter running this
 script (the project venv under ``make build``), so the zip ships what the tests ran against. The
@@ -19,6 +28,7 @@ import argparse
 import hashlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -46,6 +56,26 @@ DIRECTORY_MODE = 0o755
 EXCLUDED_NAMES = frozenset({"__pycache__", ".DS_Store"})
 EXCLUDED_DEPENDENCY_TOP_LEVEL = frozenset({"bin"})
 RUNTIME_PATTERN = re.compile(r"^python3\.(\d+)$")
+RUNTIME_PYTHON_ENV = "ECSRUNNER_RUNTIME_PYTHON"  # also read by tests/packaging and the sandbox
+PROBE_TIMEOUT_SECONDS = 20
+COMPILE_TIMEOUT_SECONDS = 600
+# Run by the runtime's Python: compile the sources listed on stdin as [[path, archive name], ...] into
+# the directory argv[1], each to the archive name's PEP 3147 cache path; prints the archive names of the
+# .pyc files written and of the sources that did not compile.
+COMPILE_SCRIPT = """
+import importlib.util, json, os, py_compile, sys
+out, written, failed = sys.argv[1], [], []
+for source, name in json.load(sys.stdin):
+    cached = importlib.util.cache_from_source(name)
+    try:
+        py_compile.compile(source, cfile=os.path.join(out, cached), dfile=name, doraise=True, optimize=0,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    except py_compile.PyCompileError:
+        failed.append(name)
+    else:
+        written.append(cached)
+json.dump({"written": written, "failed": failed}, sys.stdout)
+"""
 REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -60,6 +90,13 @@ class Artefact:
     size: int
     runtime: str | None
     arch: str | None
+    bytecode: str | None = None  # the cache tag of the .pyc files inside, e.g. cpython-313
+
+
+@dataclass(frozen=True)
+class RuntimePython:
+    executable: str
+    cache_tag: str  # cpython-313
 
 
 def canonical_name(name: str) -> str:
@@ -93,12 +130,9 @@ def environment_constraints() -> list[str]:
 
 
 def pip_platform_args(runtime: str, arch: str) -> list[str]:
-    match = RUNTIME_PATTERN.match(runtime)
-    if not match:
-        raise BuildError(f"unsupported runtime {runtime!r}: expected pythonX.Y, e.g. python3.13")
+    minor = runtime_minor(runtime)
     if arch not in LAMBDA_ARCHES:
         raise BuildError(f"unsupported arch {arch!r}: expected one of {', '.join(LAMBDA_ARCHES)}")
-    minor = int(match.group(1))
     families = AL2023_MANYLINUX if minor >= 12 else AL2_MANYLINUX
     args = ["--implementation", "cp", "--python-version", f"3.{minor}", "--only-binary=:all:"]
     for family in families:
@@ -145,6 +179,89 @@ def install_dependencies(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return installed / "site"
+
+
+def runtime_minor(runtime: str) -> int:
+    match = RUNTIME_PATTERN.match(runtime)
+    if not match:
+        raise BuildError(f"unsupported runtime {runtime!r}: expected pythonX.Y, e.g. python3.13")
+    return int(match.group(1))
+
+
+def _pyenv_pythons(minor: int) -> list[str]:
+    """python3.<minor> of every matching pyenv version, newest first (pyenv's root, or ~/.pyenv)."""
+    root = os.environ.get("PYENV_ROOT")
+    pyenv = shutil.which("pyenv")
+    if not root and pyenv:
+        try:
+            root = subprocess.run(
+                [pyenv, "root"], capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS, check=False
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            root = None
+    base = Path(root) if root else Path.home() / ".pyenv"
+    versions = sorted(base.glob(f"versions/3.{minor}.*"), reverse=True)
+    return [str(version / "bin" / f"python3.{minor}") for version in versions]
+
+
+def _cache_tag(executable: str) -> str | None:
+    """The interpreter's bytecode cache tag (``cpython-313``), or None if it does not run."""
+    try:
+        probe = subprocess.run(
+            [executable, "-S", "-c", "import sys; print(sys.implementation.cache_tag)"],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return probe.stdout.strip() if probe.returncode == 0 else None
+
+
+def find_runtime_python(runtime: str) -> RuntimePython | None:
+    """The CPython of the Lambda runtime: ``$ECSRUNNER_RUNTIME_PYTHON``, ``python3.X`` on PATH, pyenv.
+
+    None when there is none; an ``$ECSRUNNER_RUNTIME_PYTHON`` that is not that Python is an error.
+    """
+    minor = runtime_minor(runtime)
+    wanted = f"cpython-3{minor}"
+    override = os.environ.get(RUNTIME_PYTHON_ENV)
+    candidates = [override] if override else []
+    on_path = shutil.which(f"python3.{minor}")
+    candidates += [on_path] if on_path else []
+    candidates += _pyenv_pythons(minor)
+    for candidate in candidates:
+        tag = _cache_tag(candidate)
+        if tag == wanted:
+            return RuntimePython(candidate, tag)
+        if candidate == override:
+            raise BuildError(f"{RUNTIME_PYTHON_ENV}={override} is not a CPython 3.{minor} interpreter")
+    return None
+
+
+def compile_bytecode(entries: Mapping[str, Path], python: RuntimePython, out_dir: Path) -> dict[str, Path]:
+    """Compile every ``.py`` entry with the runtime's Python into ``out_dir``; returns the ``.pyc``
+    entries. A dependency file that does not compile ships as source only (as pip installs it); one of
+    ours is an error."""
+    sources = [[str(path), name] for name, path in sorted(entries.items()) if name.endswith(".py")]
+    environment = {"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0"}  # set/frozenset order
+    result = subprocess.run(
+        [python.executable, "-S", "-c", COMPILE_SCRIPT, str(out_dir)],
+        input=json.dumps(sources),
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=COMPILE_TIMEOUT_SECONDS,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BuildError(f"compiling bytecode with {python.executable} failed:\n{result.stderr}")
+    report = json.loads(result.stdout)
+    ours = [name for name in report["failed"] if name.split("/")[0] in LAMBDA_PACKAGES]
+    if ours:
+        raise BuildError(f"{', '.join(ours)}: not valid Python for {python.cache_tag}")
+    return {name: out_dir / name for name in report["written"]}
 
 
 def tree_files(root: Path, prefix: str = "") -> dict[str, Path]:
@@ -244,9 +361,11 @@ def write_if_changed(path: Path, data: bytes) -> None:
     staging.replace(path)
 
 
-def write_artefact(path: Path, data: bytes, runtime: str | None, arch: str | None) -> Artefact:
+def write_artefact(
+    path: Path, data: bytes, runtime: str | None, arch: str | None, bytecode: str | None = None
+) -> Artefact:
     write_if_changed(path, data)
-    return Artefact(path, hashlib.sha256(data).hexdigest(), len(data), runtime, arch)
+    return Artefact(path, hashlib.sha256(data).hexdigest(), len(data), runtime, arch, bytecode)
 
 
 def write_manifest(out_dir: Path, artefacts: Sequence[Artefact]) -> Path:
@@ -256,6 +375,7 @@ def write_manifest(out_dir: Path, artefacts: Sequence[Artefact]) -> Path:
             "size": artefact.size,
             "runtime": artefact.runtime,
             "arch": artefact.arch,
+            "bytecode": artefact.bytecode,
         }
         for artefact in artefacts
     }
@@ -277,10 +397,22 @@ def build(
     requirements = lambda_requirements(pyproject)
     packages = lambda_package_entries(lambda_dir)
     runner_zip = zip_bytes(runner_entries(runner_dir), runner_file_mode)
+    python = find_runtime_python(runtime)
     dependencies_dir = install_dependencies(requirements, environment_constraints(), runtime, arch, cache_dir)
-    lambda_zip = zip_bytes(with_dependencies(packages, dependencies_dir), lambda_file_mode)
+    entries = with_dependencies(packages, dependencies_dir)
+    with tempfile.TemporaryDirectory(prefix="lambda-bytecode-") as scratch:
+        if python is not None:
+            entries.update(compile_bytecode(entries, python, Path(scratch)))
+        else:
+            print(
+                f"build_artifacts: note: no {runtime} interpreter found (set {RUNTIME_PYTHON_ENV}, or put"
+                f" it on PATH or under pyenv): lambda.zip ships without .pyc, so cold starts compile sources",
+                file=sys.stderr,
+            )
+        lambda_zip = zip_bytes(entries, lambda_file_mode)
+    bytecode = python.cache_tag if python is not None else None
     artefacts = [
-        write_artefact(out_dir / "lambda.zip", lambda_zip, runtime, arch),
+        write_artefact(out_dir / "lambda.zip", lambda_zip, runtime, arch, bytecode),
         write_artefact(out_dir / "runner-context.zip", runner_zip, None, None),
     ]
     write_manifest(out_dir, artefacts)
@@ -322,7 +454,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"build_artifacts: error: {error}", file=sys.stderr)
         return 1
     for artefact in artefacts:
-        target = f" ({artefact.runtime}, {artefact.arch})" if artefact.runtime else ""
+        details = [artefact.runtime, artefact.arch] if artefact.runtime else []
+        details += [f".pyc {artefact.bytecode}"] if artefact.bytecode else []
+        target = f" ({', '.join(str(d) for d in details)})" if details else ""
         print(f"{display_path(artefact.path)}  sha256={artefact.sha256}  size={artefact.size} bytes{target}")
     return 0
 

@@ -80,8 +80,22 @@ def launch_waiting(
         if not next_launch_due(record, deps.clock.now()):
             continue
         after = launch_runner(deps, record.runner_name, deadline)
+        if wait_for_github and _deferred_by_github(deps, after) and wait_out_github_pause(deps, deadline):
+            after = launch_runner(deps, record.runner_name, deadline)  # its turn, after the new pause
         if after is not None and after.task_arn:
             launched += 1
         elif after is not None and not after.holds_slot and not after.terminal:
             break  # still no capacity: the runners behind it will not get a slot either
     return launched
+
+
+def _deferred_by_github(deps: Deps, record: RunnerRecord | None) -> bool:
+    """The launch met a GitHub rate limit just now and was deferred to the pause's end."""
+    paused = github_paused_until(deps)
+    return (
+        record is not None
+        and paused is not None
+        and not record.terminal
+        and record.task_arn is None
+        and record.next_attempt_at == paused
+    )
