@@ -46,7 +46,7 @@ test: build lint checkov ## everything CI runs (terraform fmt/validate/apply run
 	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 demo: build ## the whole system on one machine: moto + terraform apply + Lambdas + GitHub stand-in
-	PYTHONPATH=devtools $(PY) -m ecsrunner_sandbox.demo $(DEMO_ARGS)
+	PYTHONPATH=devtools:. $(PY) -m ecsrunner_sandbox.demo $(DEMO_ARGS)
 
 bench: build ## measure speed and cost; writes docs/BENCHMARKS.md and plots
 	PYTHONPATH=devtools:. $(PY) -m bench.run $(BENCH_ARGS)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+
+from scripts.runtime_python import locate
 
 DEFAULT_RUNTIME = "python3.13"
 
@@ -32,18 +33,9 @@ class Machine:
 
 
 def runtime_python(runtime: str = DEFAULT_RUNTIME) -> Path | None:
-    """An interpreter for the Lambda runtime (``python3.13``) that actually runs: under pyenv's
-    versions, else on PATH (a pyenv shim on PATH may not run when that version is not selected)."""
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    candidates = sorted((pyenv_root / "versions").glob(f"*/bin/{runtime}"), reverse=True)
-    on_path = shutil.which(runtime)
-    if on_path:
-        candidates.append(Path(on_path))
-    for candidate in candidates:
-        probe = subprocess.run([str(candidate), "-c", "pass"], capture_output=True, check=False)
-        if probe.returncode == 0:
-            return candidate
-    return None
+    """An interpreter for the Lambda runtime (``python3.13``), found as the build finds it."""
+    found = locate(runtime)
+    return Path(found.executable) if found is not None else None
 
 
 def _cpu_model() -> str:

@@ -42,6 +42,11 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as `python scripts/build_artifacts.py`
+    sys.path.insert(0, str(ROOT))
+
+from scripts.runtime_python import OVERRIDE_ENV, Interpreter, RuntimeNotFound, locate, runtime_version  # noqa: E402
+
 LAMBDA_PACKAGES = ("ecsrunner_core", "ecsrunner_lambda")
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore"})
 LAMBDA_ARCHES = {"x86_64": "x86_64", "arm64": "aarch64"}
@@ -55,9 +60,7 @@ EXECUTABLE_MODE = 0o755
 DIRECTORY_MODE = 0o755
 EXCLUDED_NAMES = frozenset({"__pycache__", ".DS_Store"})
 EXCLUDED_DEPENDENCY_TOP_LEVEL = frozenset({"bin"})
-RUNTIME_PATTERN = re.compile(r"^python3\.(\d+)$")
-RUNTIME_PYTHON_ENV = "ECSRUNNER_RUNTIME_PYTHON"  # also read by tests/packaging and the sandbox
-PROBE_TIMEOUT_SECONDS = 20
+RUNTIME_PYTHON_ENV = OVERRIDE_ENV
 COMPILE_TIMEOUT_SECONDS = 600
 # Run by the runtime's Python: compile the sources listed on stdin as [[path, archive name], ...] into
 # the directory argv[1], each to the archive name's PEP 3147 cache path; prints the archive names of the
@@ -91,12 +94,6 @@ class Artefact:
     runtime: str | None
     arch: str | None
     bytecode: str | None = None  # the cache tag of the .pyc files inside, e.g. cpython-313
-
-
-@dataclass(frozen=True)
-class RuntimePython:
-    executable: str
-    cache_tag: str  # cpython-313
 
 
 def canonical_name(name: str) -> str:
@@ -182,65 +179,25 @@ def install_dependencies(
 
 
 def runtime_minor(runtime: str) -> int:
-    match = RUNTIME_PATTERN.match(runtime)
-    if not match:
-        raise BuildError(f"unsupported runtime {runtime!r}: expected pythonX.Y, e.g. python3.13")
-    return int(match.group(1))
-
-
-def _pyenv_pythons(minor: int) -> list[str]:
-    """python3.<minor> of every matching pyenv version, newest first (pyenv's root, or ~/.pyenv)."""
-    root = os.environ.get("PYENV_ROOT")
-    pyenv = shutil.which("pyenv")
-    if not root and pyenv:
-        try:
-            root = subprocess.run(
-                [pyenv, "root"], capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS, check=False
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            root = None
-    base = Path(root) if root else Path.home() / ".pyenv"
-    versions = sorted(base.glob(f"versions/3.{minor}.*"), reverse=True)
-    return [str(version / "bin" / f"python3.{minor}") for version in versions]
-
-
-def _cache_tag(executable: str) -> str | None:
-    """The interpreter's bytecode cache tag (``cpython-313``), or None if it does not run."""
     try:
-        probe = subprocess.run(
-            [executable, "-S", "-c", "import sys; print(sys.implementation.cache_tag)"],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return probe.stdout.strip() if probe.returncode == 0 else None
+        major, minor = runtime_version(runtime)
+    except RuntimeNotFound as exc:
+        raise BuildError(str(exc)) from None
+    if major != 3:
+        raise BuildError(f"unsupported runtime {runtime!r}: expected python3.X")
+    return minor
 
 
-def find_runtime_python(runtime: str) -> RuntimePython | None:
-    """The CPython of the Lambda runtime: ``$ECSRUNNER_RUNTIME_PYTHON``, ``python3.X`` on PATH, pyenv.
-
-    None when there is none; an ``$ECSRUNNER_RUNTIME_PYTHON`` that is not that Python is an error.
-    """
-    minor = runtime_minor(runtime)
-    wanted = f"cpython-3{minor}"
-    override = os.environ.get(RUNTIME_PYTHON_ENV)
-    candidates = [override] if override else []
-    on_path = shutil.which(f"python3.{minor}")
-    candidates += [on_path] if on_path else []
-    candidates += _pyenv_pythons(minor)
-    for candidate in candidates:
-        tag = _cache_tag(candidate)
-        if tag == wanted:
-            return RuntimePython(candidate, tag)
-        if candidate == override:
-            raise BuildError(f"{RUNTIME_PYTHON_ENV}={override} is not a CPython 3.{minor} interpreter")
-    return None
+def find_runtime_python(runtime: str) -> Interpreter | None:
+    """The CPython of the Lambda runtime (see scripts/runtime_python.py), or None."""
+    runtime_minor(runtime)  # refuse what is not a python3.X runtime before looking for one
+    try:
+        return locate(runtime)
+    except RuntimeNotFound as exc:
+        raise BuildError(str(exc)) from None
 
 
-def compile_bytecode(entries: Mapping[str, Path], python: RuntimePython, out_dir: Path) -> dict[str, Path]:
+def compile_bytecode(entries: Mapping[str, Path], python: Interpreter, out_dir: Path) -> dict[str, Path]:
     """Compile every ``.py`` entry with the runtime's Python into ``out_dir``; returns the ``.pyc``
     entries. A dependency file that does not compile ships as source only (as pip installs it); one of
     ours is an error."""

@@ -9,21 +9,19 @@ the same files serve any Python 3 interpreter.
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-PYTHON_OVERRIDE_ENV = "ECSRUNNER_RUNTIME_PYTHON"  # also read by tests/packaging
+from scripts.runtime_python import OVERRIDE_ENV, locate
+from scripts.runtime_python import RuntimeNotFound as LocateError
+
+PYTHON_OVERRIDE_ENV = OVERRIDE_ENV
 # What the runtime itself ships besides the standard library (boto3 and its dependencies).
 RUNTIME_DISTRIBUTIONS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3")
-_RUNTIME_RE = re.compile(r"^python(\d+)\.(\d+)$")
-_VERSION_CHECK_TIMEOUT_SECONDS = 20
 
 
 class RuntimeNotFound(RuntimeError):
@@ -42,67 +40,22 @@ class RuntimePython:
         return f"Python {self.version} at {self.executable}{note}"
 
 
-def runtime_version(runtime: str) -> tuple[int, int]:
-    match = _RUNTIME_RE.match(runtime)
-    if match is None:
-        raise RuntimeNotFound(f"runtime {runtime!r} is not a Python runtime the sandbox can run")
-    return int(match.group(1)), int(match.group(2))
-
-
-def _interpreter_version(executable: str) -> str | None:
-    try:
-        completed = subprocess.run(  # noqa: S603 (a candidate interpreter, probed with a fixed snippet)
-            [executable, "-S", "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
-            capture_output=True,
-            text=True,
-            timeout=_VERSION_CHECK_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return completed.stdout.strip() if completed.returncode == 0 else None
-
-
-def _pyenv_candidates(major: int, minor: int) -> list[str]:
-    root = os.environ.get("PYENV_ROOT")
-    if not root:
-        pyenv = shutil.which("pyenv")
-        if pyenv is None:
-            return []
-        try:
-            root = subprocess.run(  # noqa: S603 (pyenv found on PATH, fixed arguments)
-                [pyenv, "root"], capture_output=True, text=True, timeout=10, check=False
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return []
-    if not root:
-        return []
-    versions = sorted(Path(root, "versions").glob(f"{major}.{minor}.*"), reverse=True)
-    return [str(v / "bin" / f"python{major}.{minor}") for v in versions]
-
-
 def find_runtime_python(runtime: str, *, allow_fallback: bool = True) -> RuntimePython:
-    """The interpreter for ``runtime``: ``$ECSRUNNER_RUNTIME_PYTHON``, ``pythonX.Y`` on PATH, pyenv.
+    """The interpreter for ``runtime`` (scripts/runtime_python.py finds it).
 
     Without one, the current interpreter stands in when ``allow_fallback`` (the caller warns);
     otherwise :class:`RuntimeNotFound` says how to get one.
     """
-    major, minor = runtime_version(runtime)
-    wanted = f"{major}.{minor}"
-    override = os.environ.get(PYTHON_OVERRIDE_ENV)
-    candidates = [override] if override else []
-    on_path = shutil.which(f"python{wanted}")
-    candidates += [on_path] if on_path else []
-    candidates += _pyenv_candidates(major, minor)
-    for candidate in candidates:
-        version = _interpreter_version(candidate)
-        if version is not None and version.startswith(wanted + "."):
-            return RuntimePython(candidate, version, runtime, exact=True)
-        if candidate == override:
-            raise RuntimeNotFound(f"{PYTHON_OVERRIDE_ENV}={override} is not a Python {wanted} interpreter")
+    try:
+        found = locate(runtime)
+    except LocateError as exc:
+        raise RuntimeNotFound(str(exc)) from None
+    if found is not None:
+        return RuntimePython(found.executable, found.version, runtime, exact=True)
     if allow_fallback:
         current = ".".join(map(str, sys.version_info[:3]))
         return RuntimePython(sys.executable, current, runtime, exact=False)
+    wanted = runtime.removeprefix("python")
     raise RuntimeNotFound(
         f"no Python {wanted} found for the Lambda runtime {runtime}: install it (e.g. `pyenv install "
         f"{wanted}`) or set {PYTHON_OVERRIDE_ENV} to its interpreter"
