@@ -1,0 +1,99 @@
+"""The smallest cases of the bugs the model, the campaign and the fuzzer found, kept as regressions.
+
+Each failed before its fix in the core (see docs/RELIABILITY.md, "Bugs found and fixed").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from ecsrunner_core.domain.status import RunnerStatus
+from ecsrunner_core.usecases.janitor import run_janitor
+
+from tests.lifecycle.support import Fault, World, api_gateway_event, client_error, github_headers, job_payload
+from tests.reliability.aws_faults import transaction_conflict
+from tests.reliability.fleet import Fleet
+from tests.reliability.worlds import fresh_world
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    with fresh_world() as made:
+        yield made
+
+
+def test_a_transaction_conflict_on_the_job_guard_is_retried(world: World) -> None:
+    """Was: TransactionCanceledException escaped, the webhook answered 500, no record: GitHub does not
+    redeliver, so the job waited forever."""
+    world.calls.faults.append(Fault("dynamodb.TransactWriteItems", transaction_conflict))
+    job_id, response = world.queue()
+    assert response["statusCode"] == 200
+    record = world.record_for_job(job_id)
+    assert record is not None and record.task_arn
+    assert len(world.calls.of("dynamodb.TransactWriteItems")) >= 3  # conflict, create again, slot
+
+
+def test_a_job_that_ran_on_another_jobs_runner_keeps_its_own_runner_for_that_job(world: World) -> None:
+    """GitHub gives runner B (launched for job B) job A first. Was: A's completion retired runner A
+    as surplus, and job B never got a runner."""
+    fleet, sim = Fleet(world), world.sim
+    job_a, job_b = (sim.queue_job(world.settings.github_repo or "", ["self-hosted", "linux"]) for _ in "ab")
+    for job in (job_a, job_b):
+        world.webhook("workflow_job", sim.payload(job, "queued"))
+    runner_a, runner_b = world.record_for_job(job_a.id), world.record_for_job(job_b.id)
+    assert runner_a is not None and runner_b is not None
+    fleet.sync()
+    task_a, task_b = (next(fleet.by_runner(r.runner_name)) for r in (runner_a, runner_b))
+    for _ in range(2):
+        fleet.advance(task_b)
+    assert task_b.github_runner_id is not None
+    assert sim.assign_job(task_b.github_runner_id) == job_a  # the oldest job GitHub holds
+    world.webhook("workflow_job", sim.payload(job_a, "in_progress"))
+    sim.complete_job(job_a.id)
+    world.webhook("workflow_job", sim.payload(job_a, "completed"))
+
+    assert not world.record(runner_a.runner_name).terminal
+    for _ in range(2):
+        fleet.advance(task_a)
+    assert task_a.github_runner_id is not None
+    assert sim.assign_job(task_a.github_runner_id) == job_b  # job B runs on runner A
+
+
+def test_a_task_whose_stop_failed_is_stopped_by_the_same_janitor_run(world: World) -> None:
+    """Was: the runner went FAILED (STARTING timeout) but StopTask failed, and the orphan sweep
+    skipped the task because the runner had been active when the run started."""
+    record = world.queue_runner()
+    world.calls.faults.append(
+        Fault("ecs.StopTask", client_error("ServerException", "Service Unavailable.", 500))
+    )
+    world.clock.advance(world.settings.starting_timeout_seconds + 1)
+    report = run_janitor(world.deps())
+    assert report.timed_out == 1 and report.orphan_tasks_stopped == 1
+    assert world.record(record.runner_name).status is RunnerStatus.FAILED
+    assert world.tasks("RUNNING") == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("id", 10**100), ("name", "build \ud800"), ("labels", ["self-hosted"] * 50_000)],
+    ids=["100-digit job id", "lone surrogate", "50,000 labels"],
+)
+def test_signed_payloads_that_cannot_be_stored_are_refused(world: World, field: str, value: object) -> None:
+    """Was: 500 (decimal.Rounded, a UnicodeEncodeError in botocore, DynamoDB's 400 KB item limit)."""
+    payload = job_payload("queued", job_id=world.next_job_id())
+    payload["workflow_job"][field] = value
+    response = world.webhook("workflow_job", json.dumps(payload).encode())
+    assert response["statusCode"] == 400 and "malformed workflow_job payload" in response["body"]
+    assert world.items() == []
+
+
+def test_a_body_flagged_base64_that_is_not_ascii_is_refused(world: World) -> None:
+    """Was: ValueError from b64decode escaped (500)."""
+    from ecsrunner_core.usecases.dispatch import handle_control_plane_event
+
+    event = api_gateway_event(b"", github_headers("workflow_job", b"", None, "d-1"))
+    event.update(body="\x80", isBase64Encoded=True)
+    assert handle_control_plane_event(world.deps(), event)["statusCode"] == 400
