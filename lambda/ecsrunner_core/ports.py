@@ -201,8 +201,12 @@ RecordChange = Callable[[RunnerRecord], RunnerRecord | None]
 
 
 class RunnerStore(Protocol):
-    def create(self, record: RunnerRecord) -> bool:
-        """Store ``record`` unless its job already has a runner; ``False`` means duplicate."""
+    def create(self, record: RunnerRecord, *, replacing: str | None = None) -> bool:
+        """Store ``record`` unless its job already has a runner; ``False`` means duplicate.
+
+        With ``replacing``, the job's guard must name that runner, and is moved to ``record`` in the
+        same write; ``False`` when it names another (the replacement exists already).
+        """
         ...
 
     def get(self, runner_name: str) -> RunnerRecord | None: ...

@@ -37,6 +37,7 @@ def runner_view(record: RunnerRecord) -> dict[str, Any]:
         "github_runner_id": record.github_runner_id,
         "attempts": record.attempts,
         "last_error": record.last_error,
+        "replaces": record.replaces,
         "created_at": iso(record.created_at),
         "updated_at": iso(record.updated_at),
         "status_since": iso(record.status_since),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +34,21 @@ _CLEARED = (
 
 
 SETTING_VARIABLES = tuple(ENVIRONMENT.values())
+
+
+@pytest.fixture(autouse=True)
+def _core_logger_as_in_a_cli_process() -> Iterator[None]:
+    """In its own process the CLI is alone with the core's logger; in this one, the handler tests may
+    have given it Powertools' stdout handler (at import). Detach it for the CLI tests."""
+    logger = logging.getLogger("ecsrunner")
+    handlers, level = list(logger.handlers), logger.level
+    for handler in handlers:
+        logger.removeHandler(handler)
+    logger.setLevel(logging.NOTSET)
+    yield
+    for handler in handlers:
+        logger.addHandler(handler)
+    logger.setLevel(level)
 
 
 @dataclass(frozen=True)

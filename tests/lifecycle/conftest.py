@@ -8,24 +8,18 @@ responses that GitHub's OpenAPI description allows.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from ecsrunner_core.domain.classes import DEFAULT_CLASS_SIZES, ClassSize, ClassSizes
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
-from ecsrunner_sandbox.provision import provision
 from moto import mock_aws
 from moto.moto_api import state_manager
 
 from tests.lifecycle.support import (
-    REPO,
-    GitHubTime,
-    RecordingMetrics,
     World,
-    code_session,
-    own_session,
+    deploy_world,
 )
 from tests.support.fakes import FakeClock
 
@@ -72,31 +66,14 @@ def make_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., World]
             standin = GitHubStandIn(pat=DEFAULT_PAT, clock=lambda: clock.now().timestamp())
             standin.start()
             standins.append(standin)
-            aws = own_session()
-            deployment = provision(
-                aws,
-                github_api_url=standin.api_url,
-                github_credentials=json.dumps({"type": "pat", "token": DEFAULT_PAT}),
-                github_repo=None if github_org else REPO,
+            return deploy_world(
+                standin,
+                clock,
                 github_org=github_org,
+                push_default_image=push_default_image,
                 class_sizes=overrides.pop("class_sizes", TEST_CLASS_SIZES),
                 **overrides,
             )
-            session, recorder = code_session()
-            recorder.reset()
-            world = World(
-                deployment=deployment,
-                session=session,
-                aws=aws,
-                clock=clock,
-                github=standin,
-                github_time=GitHubTime(),
-                metrics=RecordingMetrics(),
-                recorder=recorder,
-            )
-            if push_default_image:
-                world.push_image()
-            return world
 
         yield make
     for standin in standins:

@@ -39,7 +39,7 @@ from ecsrunner_core.webhook import sign
 from ecsrunner_core.wiring import Services
 from ecsrunner_sandbox.github_runner_sim import RunnerSimulator
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
-from ecsrunner_sandbox.provision import Deployment
+from ecsrunner_sandbox.provision import Deployment, provision
 
 from tests.support.fakes import FakeClock
 
@@ -638,3 +638,39 @@ class World:
 
 MakeWorld = Callable[..., World]
 """The ``make_world`` fixture: provisions a world with ``Settings`` overrides."""
+
+
+def deploy_world(
+    github: GitHubStandIn,
+    clock: FakeClock,
+    *,
+    github_org: str | None = None,
+    push_default_image: bool = True,
+    **overrides: Any,
+) -> World:
+    """Provision a deployment on the active moto backend for ``github`` (a started stand-in) and wrap
+    it in a :class:`World`; ``overrides`` go to ``provision`` (``Settings`` fields)."""
+    aws = own_session()
+    overrides.setdefault("github_credentials", json.dumps({"type": "pat", "token": DEFAULT_PAT}))
+    deployment = provision(
+        aws,
+        github_api_url=github.api_url,
+        github_repo=None if github_org else REPO,
+        github_org=github_org,
+        **overrides,
+    )
+    session, recorder = code_session()
+    recorder.reset()
+    world = World(
+        deployment=deployment,
+        session=session,
+        aws=aws,
+        clock=clock,
+        github=github,
+        github_time=GitHubTime(),
+        metrics=RecordingMetrics(),
+        recorder=recorder,
+    )
+    if push_default_image:
+        world.push_image()
+    return world

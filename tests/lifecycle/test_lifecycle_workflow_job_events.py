@@ -10,7 +10,7 @@ import pytest
 from ecsrunner_core.domain.names import new_runner_name
 from ecsrunner_core.domain.status import RunnerStatus
 
-from tests.lifecycle.support import Fault, MakeWorld, World, job_payload
+from tests.lifecycle.support import OUR_LABELS, Fault, MakeWorld, World, job_payload
 
 
 def body(response: dict[str, Any]) -> dict[str, Any]:
@@ -36,6 +36,41 @@ def test_a_runner_that_runs_another_job_records_the_job_it_actually_runs(world: 
     after = world.record(mine.runner_name)
     assert after.job_id == mine.job_id and after.run_job_id == other_job
     assert after.status is RunnerStatus.RUNNING
+
+
+@pytest.mark.parametrize("ours", [True, False], ids=["other job ours", "other job never recorded"])
+def test_a_runner_that_took_a_job_with_fewer_labels_is_replaced_once(world: World, ours: bool) -> None:
+    """Runner L (``self-hosted, linux, class:large``) takes job S (``self-hosted, linux``): no runner
+    left can run job L, so it gets a replacement; S's own runner, idle, is retired."""
+    large = world.queue_runner((*OUR_LABELS, "class:large"))
+    small = world.queue_runner() if ours else None
+    small_job = small.job_id if small else world.next_job_id()
+    for action in ("in_progress", "in_progress", "completed"):  # redelivered, then completed: once
+        payload = job_payload(action, job_id=small_job, runner_name=large.runner_name, labels=OUR_LABELS)
+        world.webhook("workflow_job", payload)
+
+    replacement = world.record_for_job(large.job_id)
+    assert replacement is not None and replacement.runner_name != large.runner_name
+    assert replacement.replaces == large.runner_name and replacement.labels == large.labels
+    assert replacement.status is RunnerStatus.STARTING and replacement.task_arn
+    assert f"took job {small_job}" in replacement.status_reason
+    assert [item["job_id"] for item in world.runner_items()].count(large.job_id) == 2
+    assert world.metrics.total("RunnersReplaced") == 1
+    if small is not None:
+        retired = world.record(small.runner_name)
+        assert (
+            retired.status is RunnerStatus.OFFLINE
+            and f"ran on runner {large.runner_name}" in retired.status_reason
+        )
+    world.assert_counter_matches_slots()
+
+
+def test_a_runner_that_took_a_job_with_the_same_labels_is_not_replaced(world: World) -> None:
+    """The runner launched for the job it took has the same labels and will take its job."""
+    mine, other = world.queue_runner(), world.queue_runner()
+    world.job_event("in_progress", job_id=other.job_id, runner_name=mine.runner_name)
+    assert len(world.runner_items()) == 2 and world.metrics.total("RunnersReplaced") == 0
+    assert not world.record(other.runner_name).terminal
 
 
 def test_a_duplicate_in_progress_is_a_no_op(world: World) -> None:

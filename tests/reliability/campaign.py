@@ -36,17 +36,23 @@ from tests.reliability.aws_faults import CrashCountdown, RandomAwsFaults, instal
 from tests.reliability.deliveries import Delivery, aws_event, send, webhook
 from tests.reliability.determinism import repeatable
 from tests.reliability.fleet import Fleet, SimTask
-from tests.reliability.observe import active_slots, duplicates, launch_attempts, runner_records, was_launched
+from tests.reliability.observe import (
+    active_slots,
+    duplicated_jobs,
+    duplicates,
+    launch_attempts,
+    runner_records,
+    runners_allowed,
+    was_launched,
+)
 from tests.reliability.worlds import fresh_world, push_image_once
 
 UNBUILT_IMAGE = "ubuntu:24.04"
 REFUSED_LABEL = "class:nope"
 FOREIGN_LABEL = "ubuntu-latest"
 # (labels, share of jobs): most jobs use the default class; some need a bigger class or an image that
-# must be built first; some are refused (unknown class) and some belong to another fleet. No label set
-# of a valid job is a subset of another: GitHub gives a job to any runner whose labels include the
-# job's, so a runner launched for a superset job can take a subset job and leave its own job without
-# a runner (see OVERLAPPING_MIX and docs/RELIABILITY.md).
+# must be built first; some are refused (unknown class) and some belong to another fleet. Here no
+# valid label set contains another, so runners only ever swap jobs with the same labels.
 JOB_MIX: tuple[tuple[tuple[str, ...], float], ...] = (
     (("self-hosted", "linux"), 0.80),
     (("self-hosted", "class:large"), 0.08),
@@ -54,7 +60,9 @@ JOB_MIX: tuple[tuple[tuple[str, ...], float], ...] = (
     (("self-hosted", REFUSED_LABEL), 0.04),
     ((FOREIGN_LABEL,), 0.04),
 )
-# The same shares, but every valid label set includes ("self-hosted", "linux").
+# The same shares, but every valid label set includes ("self-hosted", "linux"): GitHub gives a job to
+# any runner whose labels include the job's, so large and image runners take default jobs, and the
+# control plane must replace them for their own jobs.
 OVERLAPPING_MIX: tuple[tuple[tuple[str, ...], float], ...] = (
     (("self-hosted", "linux"), 0.80),
     (("self-hosted", "linux", "class:large"), 0.08),
@@ -98,6 +106,7 @@ class Figures:
     duplicated: int = 0
     duplicated_records: int = 0
     duplicated_running_tasks: int = 0
+    runners_replaced: int = 0  # launched for a job whose runner took a job with fewer labels
     lost: int = 0
     lost_no_record: int = 0  # a valid job the control plane never recorded
     lost_unserved_on_github: int = 0  # still queued on GitHub, and no FAILED runner explains it
@@ -355,9 +364,15 @@ def tally(campaign: Campaign, injected_github: Counter[str]) -> Figures:
     unserved = [job for job in valid if job.status == "queued"]
     figures.jobs_left_queued_on_github = len(unserved)
 
-    figures.duplicated_records = sum(1 for job in valid if len(by_job.get(job.id, [])) > 1)
-    running_per_job = [t.job_id for t in campaign.fleet.tasks.values() if t.reached_running]
-    figures.duplicated_running_tasks = len(duplicates(running_per_job))
+    duplicated = duplicated_jobs(records.values())
+    figures.duplicated_records = sum(1 for job in valid if job.id in duplicated)
+    allowed = runners_allowed(records.values())
+    running = [t for t in campaign.fleet.tasks.values() if t.reached_running]
+    running_per_job = Counter(t.job_id for t in running)
+    figures.duplicated_running_tasks = len(duplicates([t.runner_name for t in running])) + sum(
+        1 for job_id, count in running_per_job.items() if count > allowed.get(job_id, 1)
+    )
+    figures.runners_replaced = sum(1 for r in records.values() if r.replaces is not None)
     figures.duplicated = figures.duplicated_records + figures.duplicated_running_tasks
 
     figures.lost_no_record = sum(1 for job in valid if not by_job.get(job.id))

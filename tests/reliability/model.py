@@ -10,8 +10,9 @@ events). An invocation may carry one fault, for that invocation only.
 
 Invariants (after every step):
 
-* at most one runner record per job, each behind its job guard; at most one live task per runner
-  and per job; the capacity counter equals the runners holding a slot;
+* one runner record per job (plus one per replacement: its runner took a job with fewer labels),
+  the newest behind its job guard; at most one live task per runner, and per job no more than its
+  runners; the capacity counter equals the runners holding a slot;
 * statuses move only along ``TRANSITIONS``; terminal records never change status or reason;
 * an acknowledged queued job with valid labels has a record; refused labels give FAILED with the
   reason; another fleet's labels give nothing;
@@ -45,18 +46,28 @@ from tests.reliability import aws_faults
 from tests.reliability.deliveries import Delivery, aws_event, send, webhook
 from tests.reliability.determinism import repeatable
 from tests.reliability.fleet import Fleet, SimTask
-from tests.reliability.observe import active_slots, duplicates, raw_items, runner_records, was_launched
+from tests.reliability.observe import (
+    active_slots,
+    duplicated_jobs,
+    duplicates,
+    job_guards,
+    raw_items,
+    runner_records,
+    runners_allowed,
+    was_launched,
+)
 from tests.reliability.worlds import fresh_world, push_image_once
 
 UNBUILT_IMAGE = "ubuntu:24.04"
 LABELS = {
     "plain": ("self-hosted", "linux"),
     "large": ("self-hosted", "class:large"),
+    "large-linux": ("self-hosted", "linux", "class:large"),  # covers "plain": runners swap jobs
     "image": ("self-hosted", f"image:{UNBUILT_IMAGE}"),
     "refused": ("self-hosted", "class:nope"),
     "foreign": ("ubuntu-latest",),
 }
-VALID_KINDS = frozenset({"plain", "large", "image"})
+VALID_KINDS = frozenset({"plain", "large", "large-linux", "image"})
 CLOCK_STEPS = (0, 30, 301, 601, 901, 1801, 3601, 7201)
 AWS_FAULTS = (
     "RunTask ThrottlingException",
@@ -388,10 +399,13 @@ class ControlPlaneModel(RuleBasedStateMachine):
             for item in items
             if item["pk"]["S"].startswith("JOB#")
         }
-        # At most one runner per job, and it is the one its job guard names.
-        assert duplicates([r.job_id for r in records.values()]) == {}
+        # One runner per job, plus one per replacement (its runner took a job with fewer labels);
+        # the job guard names the newest.
+        assert duplicated_jobs(records.values()) == {}
+        replaced = {r.replaces for r in records.values() if r.replaces is not None}
         for record in records.values():
-            assert guards.get(record.job_id) == record.runner_name, record.runner_name
+            if record.runner_name not in replaced:
+                assert guards.get(record.job_id) == record.runner_name, record.runner_name
             assert record.status_reason, f"{record.runner_name} has no reason"
         # Statuses only along the table; terminal ones never change.
         for name, record in records.items():
@@ -408,12 +422,14 @@ class ControlPlaneModel(RuleBasedStateMachine):
         self.seen = records
         # The capacity counter matches the slot holders.
         assert active_slots(self.world) == sum(1 for r in records.values() if r.holds_slot)
-        # At most one live task per runner and per job.
+        # At most one live task per runner, and per job no more than the runners it may have.
         live = [self.fleet.tasks[arn] for arn in self._live_arns() if arn in self.fleet.tasks]
         assert duplicates([t.runner_name for t in live]) == {}
-        assert duplicates([t.job_id for t in live]) == {}
+        allowed = runners_allowed(records.values())
+        for job_id, count in Counter(t.job_id for t in live).items():
+            assert count <= allowed.get(job_id, 1), f"job {job_id}: {count} live tasks"
         # What each kind of job leaves behind.
-        by_job = {r.job_id: r for r in records.values()}
+        by_job = {job_id: records[name] for job_id, name in guards.items() if name in records}
         for model_job in self.jobs:
             record = by_job.get(model_job.job.id)
             if model_job.kind == "foreign":
@@ -477,7 +493,8 @@ class ControlPlaneModel(RuleBasedStateMachine):
 
     def _check_settled(self) -> None:
         records = runner_records(self.world)
-        by_job = {r.job_id: r for r in records.values()}
+        TALLY.outcomes["runners replaced"] += sum(1 for r in records.values() if r.replaces is not None)
+        by_job = {job_id: records[name] for job_id, name in job_guards(self.world).items()}
         for model_job in self.jobs:
             if not (model_job.valid and model_job.acknowledged):
                 continue

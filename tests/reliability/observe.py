@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from ecsrunner_core.adapters.dynamodb_codec import COUNTER_KEY, JOB_PREFIX, RUNNER_PREFIX, runner_from_item
@@ -64,3 +65,29 @@ def live_tasks(world: World) -> list[dict[str, Any]]:
 
 def duplicates(values: list[Any]) -> dict[Any, int]:
     return {value: count for value, count in Counter(values).items() if count > 1}
+
+
+def runners_allowed(records: Iterable[RunnerRecord]) -> dict[int, int]:
+    """Per job id, how many runner records it may have: one, plus one per replacement the control
+    plane had to make (each names a runner of the same job that took another job, and no other
+    replacement names the same runner)."""
+    by_job: dict[int, dict[str, RunnerRecord]] = defaultdict(dict)
+    for record in records:
+        by_job[record.job_id][record.runner_name] = record
+    allowed: dict[int, int] = {}
+    for job_id, runners in by_job.items():
+        replaced = Counter(r.replaces for r in runners.values() if r.replaces is not None)
+        allowed[job_id] = 1 + sum(
+            1
+            for name, times in replaced.items()
+            if times == 1 and name in runners and runners[name].run_job_id not in (None, job_id)
+        )
+    return allowed
+
+
+def duplicated_jobs(records: Iterable[RunnerRecord]) -> dict[int, int]:
+    """Job id -> runner records beyond what :func:`runners_allowed` allows (empty: no duplicate)."""
+    records = list(records)
+    allowed = runners_allowed(records)
+    counts = Counter(r.job_id for r in records)
+    return {job: count - allowed[job] for job, count in counts.items() if count > allowed[job]}

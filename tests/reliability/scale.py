@@ -52,27 +52,23 @@ DERANDOMIZE = os.environ.get("HYPOTHESIS_PROFILE") == "ci" or SCALE is LONG
 SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
 
-def model_settings() -> settings:
+def _settings(**sizes: int) -> settings:
     return settings(
-        max_examples=SCALE.model_examples,
-        stateful_step_count=SCALE.model_steps,
         deadline=None,
         derandomize=DERANDOMIZE,
         database=None,
         suppress_health_check=SLOW_OK,
         print_blob=True,
+        **sizes,
     )
+
+
+def model_settings() -> settings:
+    return _settings(max_examples=SCALE.model_examples, stateful_step_count=SCALE.model_steps)
 
 
 def fuzz_settings() -> settings:
-    return settings(
-        max_examples=SCALE.fuzz_requests,
-        deadline=None,
-        derandomize=DERANDOMIZE,
-        database=None,
-        suppress_health_check=SLOW_OK,
-        print_blob=True,
-    )
+    return _settings(max_examples=SCALE.fuzz_requests)
 
 
 def record_figures(section: str, figures: dict[str, Any]) -> None:

@@ -3,16 +3,10 @@ and CodeBuild events, janitor runs and faults, with the invariants checked after
 
 from __future__ import annotations
 
-import pytest
 from hypothesis.stateful import run_state_machine_as_test
 
 from tests.reliability.model import TALLY, ControlPlaneModel
 from tests.reliability.scale import SCALE, model_settings, record_figures
-
-
-@pytest.fixture(autouse=True)
-def _moto_without_default_amis(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
 
 
 def test_no_job_is_lost_or_duplicated_in_any_interleaving() -> None:

@@ -6,7 +6,6 @@ Each failed before its fix in the core (see docs/RELIABILITY.md, "Bugs found and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 from ecsrunner_core.domain.status import RunnerStatus
@@ -15,14 +14,6 @@ from ecsrunner_core.usecases.janitor import run_janitor
 from tests.lifecycle.support import Fault, World, api_gateway_event, client_error, github_headers, job_payload
 from tests.reliability.aws_faults import transaction_conflict
 from tests.reliability.fleet import Fleet
-from tests.reliability.worlds import fresh_world
-
-
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-    with fresh_world() as made:
-        yield made
 
 
 def test_a_transaction_conflict_on_the_job_guard_is_retried(world: World) -> None:
@@ -60,6 +51,41 @@ def test_a_job_that_ran_on_another_jobs_runner_keeps_its_own_runner_for_that_job
         fleet.advance(task_a)
     assert task_a.github_runner_id is not None
     assert sim.assign_job(task_a.github_runner_id) == job_b  # job B runs on runner A
+
+
+def test_a_runner_that_took_a_job_with_fewer_labels_is_replaced_for_its_own_job(world: World) -> None:
+    """GitHub gives runner L (launched for job L, labels ``self-hosted, linux, class:large``) the
+    older job S (``self-hosted, linux``): L's labels cover S's. S's own runner cannot run L. Was: job
+    L waited until GitHub's queue timeout, and S's runner idled until its WAITING_FOR_JOB timeout."""
+    fleet, sim = Fleet(world), world.sim
+    repo = world.settings.github_repo or ""
+    job_s = sim.queue_job(repo, ["self-hosted", "linux"])
+    job_l = sim.queue_job(repo, ["self-hosted", "linux", "class:large"])
+    for job in (job_s, job_l):
+        world.webhook("workflow_job", sim.payload(job, "queued"))
+    runner_s, runner_l = world.record_for_job(job_s.id), world.record_for_job(job_l.id)
+    assert runner_s is not None and runner_l is not None
+    fleet.sync()
+    task_l = next(fleet.by_runner(runner_l.runner_name))
+    for _ in range(2):
+        fleet.advance(task_l)
+    assert task_l.github_runner_id is not None
+    assert sim.assign_job(task_l.github_runner_id) == job_s  # the oldest job its labels cover
+    in_progress = sim.payload(job_s, "in_progress")
+    for _ in range(2):  # redelivered: still one replacement
+        world.webhook("workflow_job", in_progress)
+
+    assert world.record(runner_s.runner_name).status is RunnerStatus.OFFLINE  # left over, retired
+    replacement = world.record_for_job(job_l.id)
+    assert replacement is not None and replacement.replaces == runner_l.runner_name
+    assert set(replacement.labels) == set(job_l.labels)
+    assert len([item for item in world.runner_items() if item["job_id"] == job_l.id]) == 2
+    fleet.sync()
+    task = next(fleet.by_runner(replacement.runner_name))
+    for _ in range(2):
+        fleet.advance(task)
+    assert task.github_runner_id is not None
+    assert sim.assign_job(task.github_runner_id) == job_l  # job L runs on its replacement
 
 
 def test_a_task_whose_stop_failed_is_stopped_by_the_same_janitor_run(world: World) -> None:

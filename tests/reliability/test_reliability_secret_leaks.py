@@ -52,13 +52,6 @@ def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]
     yield caplog
 
 
-@pytest.fixture
-def world(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
-    with fresh_world() as made:
-        yield made
-
-
 def secrets_of(world: World) -> Secrets:
     found = Secrets()
     found.add("webhook secret", world.deployment.webhook_secret)
@@ -143,13 +136,10 @@ def test_no_secret_in_logs_records_requests_or_tasks(world: World, logs: pytest.
     assert set(run.params["overrides"]["containerOverrides"][0]) == {"name", "environmentFiles"}
 
 
-def test_no_app_key_or_installation_token_leaks(
-    monkeypatch: pytest.MonkeyPatch, logs: pytest.LogCaptureFixture
-) -> None:
+def test_no_app_key_or_installation_token_leaks(logs: pytest.LogCaptureFixture) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

@@ -8,18 +8,18 @@ world. Everything else (provisioning, the real GitHub client, the recorder) is t
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from unittest.mock import patch
 
 from ecsrunner_core.domain.classes import DEFAULT_CLASS_SIZES
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
-from ecsrunner_sandbox.provision import provision
 from moto import mock_aws
 from moto.moto_api import state_manager
 
-from tests.lifecycle.support import REPO, GitHubTime, RecordingMetrics, World, code_session, own_session
+from tests.lifecycle.support import World, code_session, deploy_world
 from tests.support.fakes import FakeClock
 
 
@@ -36,7 +36,8 @@ def fresh_world(
 
     On exit the stand-in must have seen only requests GitHub's OpenAPI description allows.
     """
-    with mock_aws():
+    # EC2 is only there for subnets: skip loading moto's default AMIs.
+    with patch.dict(os.environ, {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}), mock_aws():
         state_manager.set_transition(
             model_name="ecs::task", transition={"progression": "manual", "times": 1_000_000}
         )
@@ -45,31 +46,13 @@ def fresh_world(
         github = GitHubStandIn(clock=lambda: clock.now().timestamp(), seed=seed, **options)
         github.start()
         try:
-            deployment = provision(
-                own_session(),
-                github_api_url=github.api_url,
-                github_credentials=overrides.pop(
-                    "github_credentials", json.dumps({"type": "pat", "token": DEFAULT_PAT})
-                ),
-                github_repo=REPO,
+            yield deploy_world(
+                github,
+                clock,
+                push_default_image=push_default_image,
                 class_sizes=overrides.pop("class_sizes", DEFAULT_CLASS_SIZES),
                 **overrides,
             )
-            session, recorder = code_session()
-            recorder.reset()
-            world = World(
-                deployment=deployment,
-                session=session,
-                aws=own_session(),
-                clock=clock,
-                github=github,
-                github_time=GitHubTime(),
-                metrics=RecordingMetrics(),
-                recorder=recorder,
-            )
-            if push_default_image:
-                world.push_image()
-            yield world
         finally:
             github.stop()
             code_session()[1].reset()

@@ -91,6 +91,7 @@ def runner_to_item(record: RunnerRecord, expires_at: int | None = None) -> dict[
             "last_error": record.last_error,
             "next_attempt_at": time_text(record.next_attempt_at) if record.next_attempt_at else None,
             "holds_slot": record.holds_slot,
+            "replaces": record.replaces,
             "version": record.version,
             "expires_at": expires_at,
         }
@@ -130,6 +131,7 @@ def runner_from_item(raw: Mapping[str, Any]) -> RunnerRecord:
         last_error=item.get("last_error"),
         next_attempt_at=parse_time(item.get("next_attempt_at")),
         holds_slot=bool(item.get("holds_slot", False)),
+        replaces=item.get("replaces"),
         version=_int(item.get("version")) or 0,
     )
 

@@ -71,7 +71,7 @@ class DynamoDbStore:
 
     # --- runners --------------------------------------------------------------------------
 
-    def create(self, record: RunnerRecord) -> bool:
+    def create(self, record: RunnerRecord, *, replacing: str | None = None) -> bool:
         record = replace(record, version=1, holds_slot=False)
         expires = self._expiry() if record.terminal else None
         job_guard = {
@@ -80,14 +80,16 @@ class DynamoDbStore:
             "created_at": {"S": time_text(record.created_at)},
             "expires_at": {"N": str(self._expiry())},
         }
+        guard_put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": job_guard,
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        if replacing is not None:
+            guard_put["ConditionExpression"] = "runner_name = :replaced"
+            guard_put["ExpressionAttributeValues"] = {":replaced": {"S": replacing}}
         items: list[Any] = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": job_guard,
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+            {"Put": guard_put},
             {
                 "Put": {
                     "TableName": self._table,

@@ -23,7 +23,8 @@ class RunnerRecord:
 
     ``job_id`` is the job whose ``queued`` event launched the runner; ``run_job_id`` is the job the
     runner actually ran. They differ whenever GitHub hands an idle runner another queued job whose
-    labels it satisfies.
+    labels it satisfies. ``replaces`` names the runner this one replaces: launched for the same job,
+    that runner ran another job whose own runner cannot run this one.
     """
 
     runner_name: str
@@ -52,6 +53,7 @@ class RunnerRecord:
     last_error: str | None = None
     next_attempt_at: datetime | None = None
     holds_slot: bool = False
+    replaces: str | None = None
     version: int = 0
 
     @property

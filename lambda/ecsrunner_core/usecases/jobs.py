@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..domain.classes import ClassSize
@@ -35,7 +36,7 @@ def handle_workflow_job(deps: Deps, event: WorkflowJobEvent, deadline: Deadline 
     if event.action == "queued":
         return accept_queued_job(deps, event, deadline)
     if event.action == "in_progress":
-        return job_started(deps, event)
+        return job_started(deps, event, deadline)
     if event.action == "completed":
         return job_completed(deps, event, deadline)
     return Outcome("ignored", f"workflow_job action {event.action!r} needs nothing")
@@ -127,7 +128,7 @@ def accept_queued_job(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | 
     return Outcome("accepted", f"{status}: {detail}", record.runner_name)
 
 
-def job_started(deps: Deps, event: WorkflowJobEvent) -> Outcome:
+def job_started(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None = None) -> Outcome:
     name = event.runner_name
     if not is_our_runner_name(deps.settings.name, name) or name is None:
         return Outcome("ignored", f"runner {name!r} is not one of ours")
@@ -142,6 +143,7 @@ def job_started(deps: Deps, event: WorkflowJobEvent) -> Outcome:
     before, after = deps.store.update(name, running)
     if before is None:
         return Outcome("ignored", f"no record for runner {name}")
+    replace_displaced_runner(deps, after or before, event.labels, deadline)
     if after is None or after.status is not RunnerStatus.RUNNING:
         return Outcome("noop", f"runner already {before.status}", name)
     deps.jit.delete(name)
@@ -153,15 +155,15 @@ def job_completed(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None
     outcome = Outcome("ignored", "no runner of ours ran this job")
     if name is not None and is_our_runner_name(deps.settings.name, name):
         now = deps.clock.now()
-        before, _ = deps.store.update(
+        before, after = deps.store.update(
             name,
             annotate(
                 now, conclusion=event.conclusion, run_job_id=event.job_id, run_job_repository=event.repository
             ),
         )
         if before is not None:
-            # One of our runners ran it. If that runner was launched for another job, that job is
-            # still waiting and this job's own runner is the one that will take it: nothing is surplus.
+            # One of our runners ran it (if in_progress was lost, the swap is handled here).
+            replace_displaced_runner(deps, after or before, event.labels, deadline)
             return Outcome("completed", f"job {event.job_id}: {event.conclusion}", name)
     surplus = deps.store.get_by_job(event.job_id)
     if surplus is not None and surplus.runner_name != name:
@@ -171,9 +173,61 @@ def job_completed(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None
     return outcome
 
 
+def replace_displaced_runner(
+    deps: Deps, runner: RunnerRecord, taken_labels: Iterable[object], deadline: Deadline | None
+) -> None:
+    """``runner`` was launched for one job and took another (GitHub gives an idle runner any queued
+    job its labels cover). When the job it took has the same labels, the runner launched for that
+    job takes the displaced one: nothing to do. When it has fewer, no runner left can run the
+    displaced job: launch a replacement with its labels, and retire the runner launched for the job
+    taken if it is still idle. Idempotent: the displaced job's guard moves to the replacement."""
+    taken, displaced = runner.run_job_id, runner.job_id
+    if taken is None or taken == displaced or not _label_set(taken_labels) < _label_set(runner.labels):
+        return
+    replacement = new_runner_record(
+        runner_name=new_runner_name(deps.settings.name),
+        job_id=displaced,
+        repository=runner.repository,
+        labels=runner.labels,
+        at=deps.clock.now(),
+        reason=f"job {displaced} queued; its runner {runner.runner_name} took job {taken}",
+        class_name=runner.class_name,
+        image=runner.image,
+        image_tag=runner.image_tag,
+        architecture=runner.architecture,
+        run_id=runner.run_id,
+        run_url=runner.run_url,
+        workflow_name=runner.workflow_name,
+        job_name=runner.job_name,
+        replaces=runner.runner_name,
+    )
+    if deps.store.create(replacement, replacing=runner.runner_name):
+        deps.metrics.count("RunnersReplaced")
+        log.info(
+            "job %s: runner %s took job %s, which has fewer labels; replacement %s",
+            displaced,
+            runner.runner_name,
+            taken,
+            replacement.runner_name,
+            extra={"job_id": displaced, "runner_name": replacement.runner_name},
+        )
+        launch_runner(deps, replacement.runner_name, deadline)
+    left_over = deps.store.get_by_job(taken)
+    if left_over is not None and left_over.runner_name != runner.runner_name:
+        _retire_if_idle(deps, left_over, f"job {taken} ran on runner {runner.runner_name}", deadline)
+
+
+def _idle(record: RunnerRecord) -> bool:
+    return not record.terminal and record.status is not RunnerStatus.RUNNING and record.run_job_id is None
+
+
+def _label_set(labels: Iterable[object]) -> frozenset[str]:
+    return frozenset(str(label).lower() for label in labels)
+
+
 def _retire_if_idle(deps: Deps, record: RunnerRecord, reason: str, deadline: Deadline | None) -> None:
     """The job this runner was launched for is gone; remove the runner unless it took another job."""
-    if record.terminal or record.status is RunnerStatus.RUNNING or record.run_job_id is not None:
+    if not _idle(record):
         return
     if record.github_runner_id is not None:
         try:
