@@ -16,6 +16,16 @@ from tests.reliability.aws_faults import transaction_conflict
 from tests.reliability.fleet import Fleet
 
 
+def online(fleet: Fleet, runner_name: str) -> int:
+    """The runner's task started and running, the runner online in GitHub: its GitHub runner id."""
+    fleet.sync()
+    task = next(fleet.by_runner(runner_name))
+    for _ in range(2):  # PROVISIONING -> PENDING -> RUNNING
+        fleet.advance(task)
+    assert task.github_runner_id is not None
+    return task.github_runner_id
+
+
 def test_a_transaction_conflict_on_the_job_guard_is_retried(world: World) -> None:
     """Was: TransactionCanceledException escaped, the webhook answered 500, no record: GitHub does not
     redeliver, so the job waited forever."""
@@ -36,21 +46,13 @@ def test_a_job_that_ran_on_another_jobs_runner_keeps_its_own_runner_for_that_job
         world.webhook("workflow_job", sim.payload(job, "queued"))
     runner_a, runner_b = world.record_for_job(job_a.id), world.record_for_job(job_b.id)
     assert runner_a is not None and runner_b is not None
-    fleet.sync()
-    task_a, task_b = (next(fleet.by_runner(r.runner_name)) for r in (runner_a, runner_b))
-    for _ in range(2):
-        fleet.advance(task_b)
-    assert task_b.github_runner_id is not None
-    assert sim.assign_job(task_b.github_runner_id) == job_a  # the oldest job GitHub holds
+    assert sim.assign_job(online(fleet, runner_b.runner_name)) == job_a  # the oldest job GitHub holds
     world.webhook("workflow_job", sim.payload(job_a, "in_progress"))
     sim.complete_job(job_a.id)
     world.webhook("workflow_job", sim.payload(job_a, "completed"))
 
     assert not world.record(runner_a.runner_name).terminal
-    for _ in range(2):
-        fleet.advance(task_a)
-    assert task_a.github_runner_id is not None
-    assert sim.assign_job(task_a.github_runner_id) == job_b  # job B runs on runner A
+    assert sim.assign_job(online(fleet, runner_a.runner_name)) == job_b  # job B runs on runner A
 
 
 def test_a_runner_that_took_a_job_with_fewer_labels_is_replaced_for_its_own_job(world: World) -> None:
@@ -65,12 +67,7 @@ def test_a_runner_that_took_a_job_with_fewer_labels_is_replaced_for_its_own_job(
         world.webhook("workflow_job", sim.payload(job, "queued"))
     runner_s, runner_l = world.record_for_job(job_s.id), world.record_for_job(job_l.id)
     assert runner_s is not None and runner_l is not None
-    fleet.sync()
-    task_l = next(fleet.by_runner(runner_l.runner_name))
-    for _ in range(2):
-        fleet.advance(task_l)
-    assert task_l.github_runner_id is not None
-    assert sim.assign_job(task_l.github_runner_id) == job_s  # the oldest job its labels cover
+    assert sim.assign_job(online(fleet, runner_l.runner_name)) == job_s  # the oldest its labels cover
     in_progress = sim.payload(job_s, "in_progress")
     for _ in range(2):  # redelivered: still one replacement
         world.webhook("workflow_job", in_progress)
@@ -80,12 +77,7 @@ def test_a_runner_that_took_a_job_with_fewer_labels_is_replaced_for_its_own_job(
     assert replacement is not None and replacement.replaces == runner_l.runner_name
     assert set(replacement.labels) == set(job_l.labels)
     assert len([item for item in world.runner_items() if item["job_id"] == job_l.id]) == 2
-    fleet.sync()
-    task = next(fleet.by_runner(replacement.runner_name))
-    for _ in range(2):
-        fleet.advance(task)
-    assert task.github_runner_id is not None
-    assert sim.assign_job(task.github_runner_id) == job_l  # job L runs on its replacement
+    assert sim.assign_job(online(fleet, replacement.runner_name)) == job_l  # on its replacement
 
 
 def test_a_task_whose_stop_failed_is_stopped_by_the_same_janitor_run(world: World) -> None:
