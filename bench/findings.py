@@ -76,20 +76,28 @@ def _rate_limit(burst: dict[str, Any], critical: dict[str, Any]) -> str | None:
         )
     by_interval = sorted(variants, key=lambda v: v["interval_seconds"], reverse=True)
     slow, fast = by_interval[0], by_interval[-1]
+    left_behind = any(run["due_left"] for v in variants for run in v["janitor_runs"])
+    order = (
+        """And when a janitor run meets the ceiling, the runner whose launch was answered 403 is
+        deferred, the run sleeps through the pause and launches the runners after it, but
+        `launch_waiting` has passed that runner and does not come back to it: it waits for the next
+        run, behind runners queued after it. {skipped} Retrying the deferred runner after the sleep
+        would keep the queue order."""
+        if left_behind
+        else """When a janitor run meets the ceiling, it sleeps through the pause and launches the runner
+        that was answered 403 again before moving on, so the queue order holds: {skipped}"""
+    )
     return _paragraph(
-        """**A GitHub rate limit no longer costs launch attempts; the drain now waits for the janitor's
-        schedule, and each pause the janitor sleeps through leaves one runner behind.** In the burst above
-        every job was launched exactly once, none FAILED and none needed a second attempt, with
-        {limited} generate-jitconfig calls answered 403 (one per rolling minute used up). But the
-        {deferred:,} runners deferred during the deliveries wait for the first janitor run, although the
-        pause ends after a minute: half the jobs had a runner after {slow_p50} with the default
-        `rate(5 minutes)` and after {fast_p50} with `rate(1 minute)`. And when a janitor run meets the
-        ceiling, the runner whose launch was answered 403 is deferred, the run sleeps through the pause and
-        launches the runners after it, but `launch_waiting` has passed that runner and does not come back
-        to it: it waits for the next run, behind runners queued after it. {skipped} Retrying the deferred
-        runner after the sleep (or sleeping before moving past it) would keep the queue order; starting the
-        drain when the pause ends (a shorter schedule, or the control plane launching due runners) would
-        cut the first wait. (Core: `usecases/retire.py` `launch_waiting`; not changed here.) {speed}""",
+        """**A GitHub rate limit no longer costs launch attempts; the drain waits for the janitor's
+        schedule.** In the burst above every job was launched exactly once, none FAILED and none needed
+        a second attempt, with {limited} generate-jitconfig calls answered 403 (one per rolling minute
+        used up). But the {deferred:,} runners deferred during the deliveries wait for the first janitor
+        run, although the pause ends after a minute: half the jobs had a runner after {slow_p50} with the
+        default `rate(5 minutes)` and after {fast_p50} with `rate(1 minute)`. """
+        + order
+        + """ Starting the drain when the pause ends (a shorter schedule, or the control plane
+        launching due runners) would cut the first wait. (Core: `usecases/retire.py`
+        `launch_waiting`.) {speed}""",
         limited=" and ".join(
             f"{v['jit_calls_limited']:,} ({v['interval_seconds'] / 60:.0f}-minute janitor)"
             for v in by_interval

@@ -194,12 +194,14 @@ class RandomAwsFaults:
 
 class CrashCountdown:
     """Raises ``SimulatedCrash`` before the N-th AWS call once armed (optionally counting only calls
-    after the runner record is created, so that an accepted job is what gets interrupted)."""
+    after the runner record's create has returned, so that an accepted job is what gets
+    interrupted)."""
 
     def __init__(self) -> None:
         self.remaining: int | None = None
         self.after_create = False
         self._counting = False
+        self._create_seen = False
         self.crashes = 0
 
     def install(self, recorder: AwsRecorder) -> None:
@@ -210,6 +212,7 @@ class CrashCountdown:
 
     def arm(self, calls: int, *, after_create: bool = False) -> None:
         self.remaining, self.after_create, self._counting = calls, after_create, not after_create
+        self._create_seen = False
 
     def disarm(self) -> None:
         self.remaining = None
@@ -219,9 +222,12 @@ class CrashCountdown:
             if self.remaining is None:
                 return False
             if not self._counting:
-                if operation == CREATE_CALL:
-                    self._counting = True  # the create itself goes through
-                return False
+                # The create goes through, retried ones too (a TransactionConflict): counting starts
+                # with the first other call, when the create has returned.
+                if operation == CREATE_CALL or not self._create_seen:
+                    self._create_seen = self._create_seen or operation == CREATE_CALL
+                    return False
+                self._counting = True
             self.remaining -= 1
             return self.remaining <= 0
 

@@ -363,6 +363,7 @@ def tally(campaign: Campaign, injected_github: Counter[str]) -> Figures:
     figures.jobs_completed_on_github = sum(1 for job in valid if job.status == "completed")
     unserved = [job for job in valid if job.status == "queued"]
     figures.jobs_left_queued_on_github = len(unserved)
+    recorded_unserved = [job for job in unserved if by_job.get(job.id)]  # the others: lost_no_record
 
     duplicated = duplicated_jobs(records.values())
     figures.duplicated_records = sum(1 for job in valid if job.id in duplicated)
@@ -386,8 +387,8 @@ def tally(campaign: Campaign, injected_github: Counter[str]) -> Figures:
     # Every valid job GitHub still holds queued must be one a FAILED runner (with its reason) left
     # without a runner; runners and jobs pair up by labels, so compare per label set.
     unexplained = 0
-    for labels in {job.labels for job in unserved}:
-        waiting = sum(1 for job in unserved if job.labels == labels)
+    for labels in {job.labels for job in recorded_unserved}:
+        waiting = sum(1 for job in recorded_unserved if job.labels == labels)
         failed = sum(1 for r in failed_idle if r.labels == labels)
         unexplained += max(0, waiting - failed)
         figures.unserved_label_sets.extend([",".join(labels)] * max(0, waiting - failed))
