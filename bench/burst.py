@@ -616,7 +616,14 @@ def _phase_b_verdict(variants: list[dict[str, Any]]) -> str:
         " started, a run launches a round per rolling minute and sleeps through each pause that ends before"
         " its 300 s timeout. A pause lasts at least 60 s from the 403, which comes at the end of a round,"
         " while the ceiling admits calls again 60 s after the round's first call (the stand-in's Retry-After"
-        " says so): each round adds its own length to the drain. A runner whose launch met a 403 inside a"
-        " run is left for the next run (the row above; see Findings)."
+        " says so): each round adds its own length to the drain."
+    )
+    left = sum(run["due_left"] for v in variants for run in v["janitor_runs"])
+    parts.append(
+        f"{left:,} runners whose launch met a 403 inside a run were left for the next run (the row above;"
+        " see Findings)."
+        if left
+        else "A runner whose launch met a 403 inside a run is launched by the same run after the pause"
+        " (none left for the next run: the row above)."
     )
     return " ".join(parts)
