@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ import boto3
 from ecsrunner_core.settings import Settings
 from ecsrunner_core.wiring import Services
 
-from .sandbox import lambda_environment
+from .sandbox import environment, lambda_environment
 
 
 @dataclass
@@ -54,20 +53,6 @@ class CountingSink(io.TextIOBase):
 
     def writable(self) -> bool:
         return True
-
-
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextlib.contextmanager

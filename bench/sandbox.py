@@ -54,6 +54,13 @@ def aws_environment(endpoint_url: str | None = None) -> Iterator[None]:
     values = {**DUMMY_CREDENTIALS, "AWS_DEFAULT_REGION": REGION, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
     if endpoint_url:
         values["AWS_ENDPOINT_URL"] = endpoint_url
+    with environment(values):
+        yield
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """``values`` in ``os.environ`` inside the block; the previous values (or their absence) after."""
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
     try:
