@@ -169,7 +169,7 @@ class CountingMetrics:
     def count(self, name: str, value: int = 1, **dimensions: str) -> None:
         self.counts[name] += value
 
-    def seconds(self, name: str, value: float) -> None:
+    def seconds(self, name: str, value: float, **dimensions: str) -> None:
         return None
 
 

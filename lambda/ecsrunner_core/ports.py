@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from .domain.classes import ClassSizes
 from .domain.images import ImageRecord
@@ -77,8 +77,83 @@ class JitConfig:
     encoded_jit_config: str = field(repr=False)
 
 
+@dataclass(frozen=True)
+class GitHubJob:
+    """A workflow job as the REST API reports it (``GET .../actions/jobs/{job_id}``).
+
+    ``status`` is GitHub's: ``queued``, ``in_progress``, ``completed``, ``waiting``, ``requested``
+    or ``pending``. ``created_at`` is when GitHub queued the job.
+    """
+
+    id: int
+    run_id: int
+    repository: str
+    status: str
+    labels: tuple[str, ...] = ()
+    conclusion: str | None = None
+    runner_id: int | None = None
+    runner_name: str | None = None
+    name: str | None = None
+    workflow_name: str | None = None
+    html_url: str | None = None
+    created_at: datetime | None = None
+
+    @property
+    def queued(self) -> bool:
+        return self.status == "queued"
+
+
+@dataclass(frozen=True)
+class WorkflowRun:
+    id: int
+    repository: str
+    status: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class HookRef:
+    """The webhook whose deliveries can be listed and redelivered: a repository or organisation hook
+    (``hook_id`` in the configured scope), or the GitHub App's own hook (``app=True``)."""
+
+    hook_id: int | None = None
+    app: bool = False
+
+
+@dataclass(frozen=True)
+class HookDelivery:
+    """One delivery attempt of a webhook (``GET .../hooks/{hook_id}/deliveries``)."""
+
+    id: int
+    guid: str
+    delivered_at: datetime
+    redelivery: bool
+    status_code: int
+    event: str
+    action: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return 200 <= self.status_code < 300
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing, and how to ask for the next (``None``: this was the last).
+
+    One page is one request, so a caller can keep an exact request budget.
+    """
+
+    items: tuple[T, ...]
+    next: str | None = None
+
+
 class GitHubPort(Protocol):
-    """Runner endpoints of one repository or organisation (the configured scope)."""
+    """Runner endpoints of one repository or organisation (the configured scope), plus the job,
+    run, installation and webhook-delivery reads that reconcile our records with GitHub."""
 
     def generate_jitconfig(
         self, *, name: str, labels: Sequence[str], runner_group_id: int, work_folder: str = "_work"
@@ -88,7 +163,36 @@ class GitHubPort(Protocol):
 
     def list_runners(self, name: str | None = None) -> Iterator[GitHubRunner]: ...
 
-    def get_job(self, repository: str, job_id: int) -> Mapping[str, Any]: ...
+    def get_runner(self, runner_id: int) -> GitHubRunner | None:
+        """The runner, or ``None`` when GitHub does not know it (404)."""
+        ...
+
+    def get_job(self, repository: str, job_id: int) -> GitHubJob | None:
+        """The job, or ``None`` when GitHub does not know it (404)."""
+        ...
+
+    def list_workflow_runs(self, repository: str, status: str, page: str | None = None) -> Page[WorkflowRun]:
+        """One page (100) of the repository's runs with ``status`` (``queued``, ``in_progress``...)."""
+        ...
+
+    def list_run_jobs(self, repository: str, run_id: int, page: str | None = None) -> Page[GitHubJob]:
+        """One page (100) of the latest attempt's jobs of a run."""
+        ...
+
+    def list_installation_repositories(self, page: str | None = None) -> Page[str]:
+        """One page (100) of the full names of the repositories the App installation can see.
+        Raises :class:`GitHubAuthError` when the credentials are not an App's."""
+        ...
+
+    def list_hook_deliveries(
+        self, hook: HookRef, *, failed_only: bool = True, page: str | None = None
+    ) -> Page[HookDelivery]:
+        """One page (100) of deliveries, newest first."""
+        ...
+
+    def redeliver(self, hook: HookRef, delivery_id: int) -> None:
+        """Ask GitHub to deliver ``delivery_id`` again (202)."""
+        ...
 
     def rate_limit(self) -> Mapping[str, Any]: ...
 
@@ -183,7 +287,9 @@ class ClassSizesSource(Protocol):
 
 
 class SecretSource(Protocol):
-    def webhook_secret(self) -> bytes: ...
+    def webhook_secret(self, *, refresh: bool = False) -> bytes:
+        """The webhook secret, cached per container; ``refresh`` reads it again."""
+        ...
 
 
 # --- Storage ----------------------------------------------------------------------------------
@@ -268,12 +374,12 @@ class Clock(Protocol):
 class Metrics(Protocol):
     def count(self, name: str, value: int = 1, **dimensions: str) -> None: ...
 
-    def seconds(self, name: str, value: float) -> None: ...
+    def seconds(self, name: str, value: float, **dimensions: str) -> None: ...
 
 
 class NullMetrics:
     def count(self, name: str, value: int = 1, **dimensions: str) -> None:
         return None
 
-    def seconds(self, name: str, value: float) -> None:
+    def seconds(self, name: str, value: float, **dimensions: str) -> None:
         return None

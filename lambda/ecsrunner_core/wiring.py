@@ -6,10 +6,11 @@ warm Lambda container pays for each client once and a duplicate webhook touches 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -21,7 +22,20 @@ from .adapters.ecr_registry import EcrRegistry
 from .adapters.ecs_launcher import EcsTaskLauncher
 from .adapters.parameters import SecretsManagerSecrets, SsmClassSizes
 from .adapters.s3_jit_store import S3JitStore
-from .ports import Clock, GitHubPort, GitHubRunner, JitConfig, Metrics, NullMetrics
+from .ports import (
+    Clock,
+    GitHubAuthError,
+    GitHubJob,
+    GitHubPort,
+    GitHubRunner,
+    HookDelivery,
+    HookRef,
+    JitConfig,
+    Metrics,
+    NullMetrics,
+    Page,
+    WorkflowRun,
+)
 from .settings import Settings
 from .usecases.context import Deps
 
@@ -36,12 +50,32 @@ AWS_CONFIG = Config(
 )
 
 
-class LazyGitHub:
-    """A GitHubPort that builds the real client (secret read, App auth) on its first call."""
+R = TypeVar("R")
+# A 401 re-reads the credentials secret at most this often per container: a rotated PAT or App key
+# works within seconds, and a secret that is simply wrong does not hammer Secrets Manager.
+CREDENTIALS_RELOAD_SECONDS = 30.0
 
-    def __init__(self, factory: Callable[[], GitHubClient]) -> None:
+
+class LazyGitHub:
+    """A GitHubPort that builds the real client (secret read, App auth) on its first call.
+
+    On a 401 it re-reads the credentials secret once (at most every
+    :data:`CREDENTIALS_RELOAD_SECONDS`) and repeats the call with a client built from it, so a
+    rotated PAT or App key takes effect without waiting for Lambda to recycle the container.
+    """
+
+    def __init__(
+        self,
+        factory: Callable[[bool], GitHubClient],
+        *,
+        metrics: Metrics | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._factory = factory
         self._client: GitHubClient | None = None
+        self._metrics = metrics or NullMetrics()
+        self._monotonic = monotonic
+        self._reloaded_at: float | None = None
 
     def __repr__(self) -> str:
         return "LazyGitHub()"
@@ -49,27 +83,62 @@ class LazyGitHub:
     @property
     def client(self) -> GitHubClient:
         if self._client is None:
-            self._client = self._factory()
+            self._client = self._factory(False)
         return self._client
+
+    def _call(self, call: Callable[[GitHubClient], R]) -> R:
+        try:
+            return call(self.client)
+        except GitHubAuthError as exc:
+            now = self._monotonic()
+            recent = self._reloaded_at is not None and now - self._reloaded_at < CREDENTIALS_RELOAD_SECONDS
+            if exc.status != 401 or recent:
+                raise
+            self._reloaded_at = now
+            self._client = self._factory(True)
+            self._metrics.count("CredentialsReloaded", secret="github")
+            return call(self._client)
 
     def generate_jitconfig(
         self, *, name: str, labels: Sequence[str], runner_group_id: int, work_folder: str = "_work"
     ) -> JitConfig:
-        return self.client.generate_jitconfig(
-            name=name, labels=labels, runner_group_id=runner_group_id, work_folder=work_folder
+        return self._call(
+            lambda c: c.generate_jitconfig(
+                name=name, labels=labels, runner_group_id=runner_group_id, work_folder=work_folder
+            )
         )
 
     def delete_runner(self, runner_id: int) -> None:
-        self.client.delete_runner(runner_id)
+        self._call(lambda c: c.delete_runner(runner_id))
 
     def list_runners(self, name: str | None = None) -> Iterator[GitHubRunner]:
-        return self.client.list_runners(name=name)
+        return iter(self._call(lambda c: list(c.list_runners(name=name))))
 
-    def get_job(self, repository: str, job_id: int) -> Mapping[str, Any]:
-        return self.client.get_job(repository, job_id)
+    def get_runner(self, runner_id: int) -> GitHubRunner | None:
+        return self._call(lambda c: c.get_runner(runner_id))
+
+    def get_job(self, repository: str, job_id: int) -> GitHubJob | None:
+        return self._call(lambda c: c.get_job(repository, job_id))
+
+    def list_workflow_runs(self, repository: str, status: str, page: str | None = None) -> Page[WorkflowRun]:
+        return self._call(lambda c: c.list_workflow_runs(repository, status, page))
+
+    def list_run_jobs(self, repository: str, run_id: int, page: str | None = None) -> Page[GitHubJob]:
+        return self._call(lambda c: c.list_run_jobs(repository, run_id, page))
+
+    def list_installation_repositories(self, page: str | None = None) -> Page[str]:
+        return self._call(lambda c: c.list_installation_repositories(page))
+
+    def list_hook_deliveries(
+        self, hook: HookRef, *, failed_only: bool = True, page: str | None = None
+    ) -> Page[HookDelivery]:
+        return self._call(lambda c: c.list_hook_deliveries(hook, failed_only=failed_only, page=page))
+
+    def redeliver(self, hook: HookRef, delivery_id: int) -> None:
+        self._call(lambda c: c.redeliver(hook, delivery_id))
 
     def rate_limit(self) -> Mapping[str, Any]:
-        return self.client.rate_limit()
+        return self._call(lambda c: c.rate_limit())
 
 
 class Services:
@@ -136,13 +205,13 @@ class Services:
             partition=self.session.get_partition_for_region(self.session.region_name or "us-east-1"),
         )
 
-    def _github_client(self) -> GitHubClient:
+    def _github_client(self, reload: bool = False) -> GitHubClient:
         from .adapters.github.auth import credentials_from_secret
         from .adapters.github.client import GitHubClient
 
         return GitHubClient(
             self.settings.github_api_url,
-            credentials_from_secret(self.secrets.github_credentials()),
+            credentials_from_secret(self.secrets.github_credentials(refresh=reload)),
             scope_repo=self.settings.github_repo,
             scope_org=self.settings.github_org,
             budget_seconds=self.github_budget_seconds,
@@ -150,7 +219,7 @@ class Services:
 
     @cached_property
     def github(self) -> GitHubPort:
-        return LazyGitHub(self._github_client)
+        return LazyGitHub(self._github_client, metrics=self.metrics)
 
     def deps(self) -> Deps:
         return Deps(

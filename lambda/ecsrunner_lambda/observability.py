@@ -25,14 +25,18 @@ class PowertoolsMetricsAdapter:
     """
 
     def count(self, name: str, value: int = 1, **dimensions: str) -> None:
-        if not dimensions:
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
-            return
-        first, *rest = dimensions.items()
-        with single_metric(
-            name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE, default_dimensions=dict(rest)
-        ) as metric:
-            metric.add_dimension(name=first[0], value=first[1])
+        _emit(name, MetricUnit.Count, value, dimensions)
 
-    def seconds(self, name: str, value: float) -> None:
-        metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=value)
+    def seconds(self, name: str, value: float, **dimensions: str) -> None:
+        _emit(name, MetricUnit.Seconds, value, dimensions)
+
+
+def _emit(name: str, unit: MetricUnit, value: float, dimensions: dict[str, str]) -> None:
+    if not dimensions:
+        metrics.add_metric(name=name, unit=unit, value=value)
+        return
+    first, *rest = dimensions.items()
+    with single_metric(
+        name=name, unit=unit, value=value, namespace=NAMESPACE, default_dimensions=dict(rest)
+    ) as metric:
+        metric.add_dimension(name=first[0], value=first[1])

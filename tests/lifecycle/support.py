@@ -231,12 +231,14 @@ def crash(params: dict[str, Any]) -> Any:
 class RecordingMetrics:
     counts: list[tuple[str, int, dict[str, str]]] = field(default_factory=list)
     timings: list[tuple[str, float]] = field(default_factory=list)
+    timing_dimensions: list[dict[str, str]] = field(default_factory=list)
 
     def count(self, name: str, value: int = 1, **dimensions: str) -> None:
         self.counts.append((name, value, dimensions))
 
-    def seconds(self, name: str, value: float) -> None:
+    def seconds(self, name: str, value: float, **dimensions: str) -> None:
         self.timings.append((name, value))
+        self.timing_dimensions.append(dimensions)
 
     def total(self, name: str, **dimensions: str) -> int:
         return sum(

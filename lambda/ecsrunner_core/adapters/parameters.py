@@ -22,10 +22,10 @@ class _Cached:
         self._monotonic = monotonic
         self._values: dict[str, tuple[float, object]] = {}
 
-    def get(self, key: str, load: Callable[[], object]) -> object:
+    def get(self, key: str, load: Callable[[], object], *, refresh: bool = False) -> object:
         now = self._monotonic()
         hit = self._values.get(key)
-        if hit is not None and now - hit[0] < self._ttl:
+        if hit is not None and now - hit[0] < self._ttl and not refresh:
             return hit[1]
         value = load()
         self._values[key] = (now, value)
@@ -75,12 +75,15 @@ class SecretsManagerSecrets:
     def __repr__(self) -> str:
         return f"SecretsManagerSecrets(webhook={self._webhook_arn!r}, github={self._github_arn!r})"
 
-    def _text(self, arn: str) -> str:
-        value = self._cache.get(arn, lambda: self._sm.get_secret_value(SecretId=arn).get("SecretString", ""))
+    def _text(self, arn: str, *, refresh: bool = False) -> str:
+        value = self._cache.get(
+            arn, lambda: self._sm.get_secret_value(SecretId=arn).get("SecretString", ""), refresh=refresh
+        )
         return str(value)
 
-    def webhook_secret(self) -> bytes:
-        return self._text(self._webhook_arn).encode()
+    def webhook_secret(self, *, refresh: bool = False) -> bytes:
+        """The webhook secret; ``refresh`` reads Secrets Manager again (after a bad signature)."""
+        return self._text(self._webhook_arn, refresh=refresh).encode()
 
-    def github_credentials(self) -> str:
-        return self._text(self._github_arn)
+    def github_credentials(self, *, refresh: bool = False) -> str:
+        return self._text(self._github_arn, refresh=refresh)
