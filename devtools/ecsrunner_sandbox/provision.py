@@ -34,6 +34,8 @@ def _table(ddb: Any, name: str) -> None:
             {"AttributeName": "pk", "AttributeType": "S"},
             {"AttributeName": "status", "AttributeType": "S"},
             {"AttributeName": "created_at", "AttributeType": "S"},
+            {"AttributeName": "waiting", "AttributeType": "S"},
+            {"AttributeName": "due_at", "AttributeType": "S"},
         ],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
@@ -44,7 +46,15 @@ def _table(ddb: Any, name: str) -> None:
                     {"AttributeName": "created_at", "KeyType": "RANGE"},
                 ],
                 "Projection": {"ProjectionType": "ALL"},
-            }
+            },
+            {
+                "IndexName": "waiting-index",
+                "KeySchema": [
+                    {"AttributeName": "waiting", "KeyType": "HASH"},
+                    {"AttributeName": "due_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
         ],
     )
 

@@ -34,7 +34,9 @@ _SPECS = (
     MetricSpec("RunnersReplaced", "Count", (), "replacements for jobs whose runner took another job"),
     MetricSpec("RunnersRelaunched", "Count", ("cause",), "replacements for runners that died before a job"),
     MetricSpec("RunnersWaitingForCapacity", "Count", (), "launches deferred by max_runners"),
-    MetricSpec("RunnersFoundBusy", "Count", (), "runners GitHub reported busy that a timeout would have ended"),
+    MetricSpec(
+        "RunnersFoundBusy", "Count", (), "runners GitHub reported busy that a timeout would have ended"
+    ),
     MetricSpec("RunnersByStatus", "Count", ("status",), "active runners per status (janitor, each run)"),
     MetricSpec("SpotFallbacks", "Count", (), "launches moved from Fargate Spot to on-demand"),
     MetricSpec("LaunchLatency", "Seconds", (), "runner created -> RunTask accepted"),
@@ -52,8 +54,12 @@ _SPECS = (
     # Warm pools
     MetricSpec("WarmPoolTarget", "Count", ("pool",), "warm runners wanted now (janitor, each run)"),
     MetricSpec("WarmPoolLive", "Count", ("pool",), "warm runners alive (janitor, each run)"),
-    MetricSpec("WarmPoolIdle", "Count", ("pool",), "warm runners alive and without a job (janitor, each run)"),
-    MetricSpec("WarmPoolClaims", "Count", ("pool",), "queued jobs given a warm runner instead of a cold task"),
+    MetricSpec(
+        "WarmPoolIdle", "Count", ("pool",), "warm runners alive and without a job (janitor, each run)"
+    ),
+    MetricSpec(
+        "WarmPoolClaims", "Count", ("pool",), "queued jobs given a warm runner instead of a cold task"
+    ),
 )
 
 METRICS: dict[str, MetricSpec] = {spec.name: spec for spec in _SPECS}

@@ -204,10 +204,13 @@ class LaunchError(Exception):
     """RunTask did not start a task. ``capacity`` marks errors worth retrying on another capacity
     provider; ``transient`` marks errors worth retrying later."""
 
-    def __init__(self, message: str, *, transient: bool, capacity: bool = False) -> None:
+    def __init__(
+        self, message: str, *, transient: bool, capacity: bool = False, definition_inactive: bool = False
+    ) -> None:
         super().__init__(message)
         self.transient = transient
         self.capacity = capacity
+        self.definition_inactive = definition_inactive
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,11 @@ class TaskInfo:
     started_by: str | None
     tags: Mapping[str, str]
     created_at: datetime | None = None
+    desired_status: str | None = None
+    stop_code: str | None = None
+    stopped_reason: str | None = None
+    exit_code: int | None = None  # of the runner container
+    container_reason: str | None = None
 
 
 class TaskLauncher(Protocol):
@@ -239,9 +247,29 @@ class TaskLauncher(Protocol):
 
     def list_tasks(self) -> Iterator[TaskInfo]: ...
 
+    def running_task_arns(self) -> set[str]:
+        """ARNs of the cluster's tasks whose desired status is RUNNING (ListTasks only, no describe)."""
+        ...
+
+    def describe_tasks(self, task_arns: Sequence[str]) -> dict[str, TaskInfo | None]:
+        """What ECS knows of each task; ``None`` for a task ECS no longer knows (MISSING)."""
+        ...
+
     def find_task(self, runner_name: str) -> TaskInfo | None: ...
 
-    def ensure_task_definition(self, image_uri: str, architecture: str) -> str: ...
+    def ensure_task_definition(self, image_uri: str, architecture: str, *, refresh: bool = False) -> str:
+        """The task definition for ``image_uri`` derived from the current base definition: an existing
+        ACTIVE revision whose content matches, else a new revision. ``refresh`` skips the cache."""
+        ...
+
+
+class Waker(Protocol):
+    """Starts the janitor to resume deferred launches: now (an asynchronous invocation), or once at
+    a given time (a one-time EventBridge Scheduler schedule, which fires within that minute)."""
+
+    def wake_now(self) -> None: ...
+
+    def wake_at(self, when: datetime) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -299,6 +327,16 @@ class CapacityExceeded(Exception):
     """Taking a slot would exceed ``max_runners``."""
 
 
+@dataclass(frozen=True)
+class CreateResult:
+    """``created``: the record as stored (``holds_slot`` says whether it got a slot). Otherwise the
+    job's guard already names ``existing_runner`` (a duplicate, or a replacement made by another)."""
+
+    created: bool
+    record: RunnerRecord | None = None
+    existing_runner: str | None = None
+
+
 class ConcurrentUpdate(Exception):
     """A record kept changing under us; the caller may retry later."""
 
@@ -307,11 +345,14 @@ RecordChange = Callable[[RunnerRecord], RunnerRecord | None]
 
 
 class RunnerStore(Protocol):
-    def create(self, record: RunnerRecord, *, replacing: str | None = None) -> bool:
-        """Store ``record`` unless its job already has a runner; ``False`` means duplicate.
+    def create(
+        self, record: RunnerRecord, *, replacing: str | None = None, take_slot: bool = False
+    ) -> CreateResult:
+        """Store ``record`` unless its job already has a runner (then not ``created``).
 
         With ``replacing``, the job's guard must name that runner, and is moved to ``record`` in the
-        same write; ``False`` when it names another (the replacement exists already).
+        same write; not created when it names another (the replacement exists already). With
+        ``take_slot`` the record takes a capacity slot in the same write when one is free.
         """
         ...
 
@@ -320,9 +361,10 @@ class RunnerStore(Protocol):
     def get_by_job(self, job_id: int) -> RunnerRecord | None: ...
 
     def update(
-        self, runner_name: str, change: RecordChange
+        self, runner_name: str, change: RecordChange, *, current: RunnerRecord | None = None
     ) -> tuple[RunnerRecord | None, RunnerRecord | None]:
-        """Apply ``change`` with optimistic concurrency, retrying on conflicts.
+        """Apply ``change`` with optimistic concurrency, retrying on conflicts. ``current`` is the
+        record as the caller last wrote it: the first try uses it instead of reading.
 
         Returns (before, after); ``after`` is None when the record is missing or ``change`` returned
         None (a no-op). Taking a slot (``holds_slot`` False -> True) raises
@@ -337,7 +379,17 @@ class RunnerStore(Protocol):
 
     def active(self) -> Iterator[RunnerRecord]: ...
 
+    def waiting(self, due_by: datetime, *, page_size: int = 10) -> Iterator[RunnerRecord]:
+        """STARTING runners without a task whose wait ends by ``due_by``, soonest first."""
+        ...
+
     def active_slots(self) -> int: ...
+
+    def touch_repository(self, repository: str, at: datetime) -> None: ...
+
+    def recent_repositories(self, since: datetime) -> Iterator[str]: ...
+
+    def claim_redelivery(self, guid: str, at: datetime, *, max_attempts: int) -> bool: ...
 
     def get_pause(self, name: str) -> datetime | None:
         """Until when calls to ``name`` (e.g. ``github``) are paused, if they are."""
@@ -345,12 +397,30 @@ class RunnerStore(Protocol):
 
     def set_pause(self, name: str, until: datetime) -> None: ...
 
+    def claim_resume(self, name: str, until: datetime) -> bool:
+        """The first caller after the pause ``until`` ended gets True: it resumes deferred launches."""
+        ...
+
 
 class ImageStore(Protocol):
-    def get_image(self, tag: str) -> ImageRecord | None: ...
+    def get_image(self, tag: str, *, cached: bool = False) -> ImageRecord | None:
+        """The image record; ``cached`` may answer a READY record from this container's memory
+        (a minute at most), which the launch path uses."""
+        ...
 
-    def lock_build(self, record: ImageRecord, *, retry_failed_before: datetime) -> bool:
-        """Create the BUILDING record for a tag; ``False`` if another build holds or finished it."""
+    def lock_build(
+        self,
+        record: ImageRecord,
+        *,
+        retry_failed_before: datetime,
+        stale_lock_before: datetime | None = None,
+        stale_local_before: datetime | None = None,
+    ) -> bool:
+        """Create the BUILDING record for a tag; ``False`` if another build holds or finished it.
+
+        A FAILED record older than ``retry_failed_before`` is replaced; so is a lock that never got a
+        build id before ``stale_lock_before`` and a local build's lock older than ``stale_local_before``.
+        """
         ...
 
     def save_image(self, record: ImageRecord) -> None: ...

@@ -15,6 +15,13 @@ from .domain.image_ref import ImageReferenceError, parse_image_reference
 from .domain.labels import normalise_extra_labels
 from .domain.names import validate_prefix
 
+# GitHub cancels a job that waited 24 hours for a runner; the runner's own limits follow from it.
+GITHUB_QUEUE_LIMIT_SECONDS = 86_400
+# GitHub lets a self-hosted job run 5 days; the default TTL lets its default timeout-minutes (360)
+# finish, plus the task's start and the runner's shutdown.
+GITHUB_JOB_LIMIT_SECONDS = 5 * 86_400
+DEFAULT_RUNNER_TTL_SECONDS = 6 * 3600 + 3600
+
 # GitHub account (user or organisation) names: letters, digits, '-' (and '_' for managed users).
 _OWNER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*", re.ASCII)
 _REPO_RE = re.compile(r"[A-Za-z0-9._-]+", re.ASCII)
@@ -49,12 +56,22 @@ class Settings:
     runner_group_id: int = 1
     extra_labels: frozenset[str] = frozenset()
     max_runners: int = 0
-    runner_ttl_seconds: int = 7200
+    runner_ttl_seconds: int = DEFAULT_RUNNER_TTL_SECONDS
     starting_timeout_seconds: int = 900
     image_creating_timeout_seconds: int = 3600
     waiting_for_job_timeout_seconds: int = 1800
+    launch_wait_timeout_seconds: int = GITHUB_QUEUE_LIMIT_SECONDS
     record_retention_seconds: int = 30 * 86400
     max_launch_attempts: int = 5
+    max_job_relaunches: int = 3
+    launch_concurrency: int = 8
+    reconcile_with_github: bool = True
+    reconcile_github_requests: int = 50
+    webhook_hook_id: int | None = None
+    webhook_app_hook: bool = False
+    queued_too_long_seconds: int = 900
+    janitor_function_arn: str = ""
+    wakeup_role_arn: str = ""
     enable_image_build: bool = True
     codebuild_project_name: str = ""
     build_context_digest: str = "none"
@@ -93,14 +110,34 @@ class Settings:
             runner_group_id=reader.integer("RUNNER_GROUP_ID", 1, minimum=1),
             extra_labels=normalise_extra_labels(reader.items("RUNNER_EXTRA_LABELS")),
             max_runners=reader.integer("MAX_RUNNERS", 0, minimum=0),
-            runner_ttl_seconds=reader.integer("RUNNER_TTL_SECONDS", 7200, minimum=60),
+            runner_ttl_seconds=reader.integer(
+                "RUNNER_TTL_SECONDS",
+                DEFAULT_RUNNER_TTL_SECONDS,
+                minimum=60,
+                maximum=GITHUB_JOB_LIMIT_SECONDS + 3600,
+            ),
             starting_timeout_seconds=reader.integer("STARTING_TIMEOUT_SECONDS", 900, minimum=60),
             image_creating_timeout_seconds=reader.integer("IMAGE_CREATING_TIMEOUT_SECONDS", 3600, minimum=60),
             waiting_for_job_timeout_seconds=reader.integer(
                 "WAITING_FOR_JOB_TIMEOUT_SECONDS", 1800, minimum=60
             ),
+            launch_wait_timeout_seconds=reader.integer(
+                "LAUNCH_WAIT_TIMEOUT_SECONDS",
+                GITHUB_QUEUE_LIMIT_SECONDS,
+                minimum=60,
+                maximum=GITHUB_QUEUE_LIMIT_SECONDS,
+            ),
             record_retention_seconds=reader.integer("RECORD_RETENTION_SECONDS", 30 * 86400, minimum=3600),
             max_launch_attempts=reader.integer("MAX_LAUNCH_ATTEMPTS", 5, minimum=1),
+            max_job_relaunches=reader.integer("MAX_JOB_RELAUNCHES", 3, minimum=0),
+            launch_concurrency=reader.integer("LAUNCH_CONCURRENCY", 8, minimum=1, maximum=64),
+            reconcile_with_github=reader.flag("RECONCILE_WITH_GITHUB", True),
+            reconcile_github_requests=reader.integer("RECONCILE_GITHUB_REQUESTS", 50, minimum=1),
+            webhook_hook_id=reader.optional_integer("WEBHOOK_HOOK_ID", minimum=1),
+            webhook_app_hook=reader.flag("WEBHOOK_APP_HOOK", False),
+            queued_too_long_seconds=reader.integer("QUEUED_TOO_LONG_SECONDS", 900, minimum=60),
+            janitor_function_arn=reader.text("JANITOR_FUNCTION_ARN"),
+            wakeup_role_arn=reader.text("WAKEUP_ROLE_ARN"),
             enable_image_build=reader.flag("ENABLE_IMAGE_BUILD", True),
             codebuild_project_name=reader.text("CODEBUILD_PROJECT_NAME"),
             build_context_digest=reader.text("BUILD_CONTEXT_DIGEST", "none"),
@@ -149,8 +186,18 @@ ENVIRONMENT: Mapping[str, str] = {
     "starting_timeout_seconds": "STARTING_TIMEOUT_SECONDS",
     "image_creating_timeout_seconds": "IMAGE_CREATING_TIMEOUT_SECONDS",
     "waiting_for_job_timeout_seconds": "WAITING_FOR_JOB_TIMEOUT_SECONDS",
+    "launch_wait_timeout_seconds": "LAUNCH_WAIT_TIMEOUT_SECONDS",
     "record_retention_seconds": "RECORD_RETENTION_SECONDS",
     "max_launch_attempts": "MAX_LAUNCH_ATTEMPTS",
+    "max_job_relaunches": "MAX_JOB_RELAUNCHES",
+    "launch_concurrency": "LAUNCH_CONCURRENCY",
+    "reconcile_with_github": "RECONCILE_WITH_GITHUB",
+    "reconcile_github_requests": "RECONCILE_GITHUB_REQUESTS",
+    "webhook_hook_id": "WEBHOOK_HOOK_ID",
+    "webhook_app_hook": "WEBHOOK_APP_HOOK",
+    "queued_too_long_seconds": "QUEUED_TOO_LONG_SECONDS",
+    "janitor_function_arn": "JANITOR_FUNCTION_ARN",
+    "wakeup_role_arn": "WAKEUP_ROLE_ARN",
     "enable_image_build": "ENABLE_IMAGE_BUILD",
     "codebuild_project_name": "CODEBUILD_PROJECT_NAME",
     "build_context_digest": "BUILD_CONTEXT_DIGEST",
@@ -219,14 +266,20 @@ class _Reader:
             return False
         raise SettingsError(f"environment variable {key} must be true or false (got {value!r})")
 
-    def integer(self, key: str, default: int, *, minimum: int) -> int:
+    def integer(self, key: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        number = self.optional_integer(key, minimum=minimum, maximum=maximum)
+        return default if number is None else number
+
+    def optional_integer(self, key: str, *, minimum: int, maximum: int | None = None) -> int | None:
         value = self.text(key)
         if not value:
-            return default
+            return None
         # int() alone would also take "1_000" and non-ASCII digits.
         if not _INTEGER_RE.fullmatch(value):
             raise SettingsError(f"environment variable {key} must be an integer (got {value!r})")
         number = int(value)
         if number < minimum:
             raise SettingsError(f"environment variable {key} must be at least {minimum} (got {number})")
+        if maximum is not None and number > maximum:
+            raise SettingsError(f"environment variable {key} must be at most {maximum} (got {number})")
         return number

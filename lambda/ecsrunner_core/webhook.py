@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 SIGNATURE_PREFIX = "sha256="
@@ -53,6 +54,8 @@ class WorkflowJobEvent:
     repository: str
     owner: str
     organization: str | None
+    status: str | None = None  # workflow_job.status: "waiting" while an environment awaits approval
+    created_at: datetime | None = None  # when GitHub queued the job
 
     @classmethod
     def from_payload(cls, payload: Any) -> WorkflowJobEvent:
@@ -78,4 +81,17 @@ class WorkflowJobEvent:
             repository=_get(repo, "full_name", str),
             owner=_get(owner, "login", str),
             organization=_get(org, "login", str) if isinstance(org, Mapping) else None,
+            status=_get(job, "status", str, optional=True),
+            created_at=parse_github_time(job.get("created_at")),
         )
+
+
+def parse_github_time(value: object) -> datetime | None:
+    """GitHub's ISO-8601 timestamps (``2021-06-15T19:22:27Z``); None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None

@@ -20,6 +20,7 @@ from .adapters.codebuild_builder import CodeBuildImageBuilder
 from .adapters.dynamodb_store import DynamoDbStore
 from .adapters.ecr_registry import EcrRegistry
 from .adapters.ecs_launcher import EcsTaskLauncher
+from .adapters.janitor_waker import JanitorWaker
 from .adapters.parameters import SecretsManagerSecrets, SsmClassSizes
 from .adapters.s3_jit_store import S3JitStore
 from .ports import (
@@ -96,7 +97,7 @@ class LazyGitHub:
                 raise
             self._reloaded_at = now
             self._client = self._factory(True)
-            self._metrics.count("CredentialsReloaded", secret="github")
+            self._metrics.count("CredentialsReloaded", secret="github")  # noqa: S106 (a dimension value)
             return call(self._client)
 
     def generate_jitconfig(
@@ -221,6 +222,19 @@ class Services:
     def github(self) -> GitHubPort:
         return LazyGitHub(self._github_client, metrics=self.metrics)
 
+    @cached_property
+    def waker(self) -> JanitorWaker | None:
+        settings = self.settings
+        if not settings.janitor_function_arn:
+            return None
+        return JanitorWaker(
+            self.client("lambda"),
+            self.client("scheduler"),
+            function_arn=settings.janitor_function_arn,
+            role_arn=settings.wakeup_role_arn,
+            schedule_name=f"{settings.name}-resume-launches",
+        )
+
     def deps(self) -> Deps:
         return Deps(
             settings=self.settings,
@@ -235,6 +249,7 @@ class Services:
             secrets=self.secrets,
             clock=self.clock,
             metrics=self.metrics,
+            waker=self.waker,
         )
 
     def _lazy(self, name: str) -> Any:

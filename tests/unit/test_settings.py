@@ -45,6 +45,16 @@ FULL = {
     "WAITING_FOR_JOB_TIMEOUT_SECONDS": "300",
     "RECORD_RETENTION_SECONDS": "86400",
     "MAX_LAUNCH_ATTEMPTS": "3",
+    "LAUNCH_WAIT_TIMEOUT_SECONDS": "7200",
+    "MAX_JOB_RELAUNCHES": "0",
+    "LAUNCH_CONCURRENCY": "16",
+    "RECONCILE_WITH_GITHUB": "off",
+    "RECONCILE_GITHUB_REQUESTS": "200",
+    "WEBHOOK_HOOK_ID": "12345678",
+    "WEBHOOK_APP_HOOK": "yes",
+    "QUEUED_TOO_LONG_SECONDS": "600",
+    "JANITOR_FUNCTION_ARN": "arn:aws:lambda:eu-west-1:123456789012:function:prod-fleet-janitor",
+    "WAKEUP_ROLE_ARN": "arn:aws:iam::123456789012:role/prod-fleet-wakeup",
     "ENABLE_IMAGE_BUILD": "false",
     "CODEBUILD_PROJECT_NAME": "prod-fleet-images",
     "BUILD_CONTEXT_DIGEST": "c" * 64,
@@ -76,11 +86,21 @@ def test_defaults() -> None:
     assert settings.container_name == "runner"
     assert settings.runner_group_id == 1
     assert settings.max_runners == 0
-    assert settings.runner_ttl_seconds == 7200
+    # 6 h (GitHub's default job timeout-minutes) plus an hour for the task's start and shutdown.
+    assert settings.runner_ttl_seconds == 25200
     assert settings.starting_timeout_seconds == 900
     assert settings.image_creating_timeout_seconds == 3600
     assert settings.waiting_for_job_timeout_seconds == 1800
+    assert settings.launch_wait_timeout_seconds == 86400  # GitHub's 24-hour queue limit
     assert settings.max_launch_attempts == 5
+    assert settings.max_job_relaunches == 3
+    assert settings.launch_concurrency == 8
+    assert settings.reconcile_with_github is True
+    assert settings.reconcile_github_requests == 50
+    assert settings.webhook_hook_id is None
+    assert settings.webhook_app_hook is False
+    assert settings.queued_too_long_seconds == 900
+    assert settings.janitor_function_arn == ""
     assert settings.enable_image_build is True
     assert settings.assign_public_ip is False
     assert settings.default_base_image == "ubuntu:22.04"
@@ -122,6 +142,16 @@ def test_every_variable_is_read() -> None:
     assert settings.waiting_for_job_timeout_seconds == 300
     assert settings.record_retention_seconds == 86400
     assert settings.max_launch_attempts == 3
+    assert settings.launch_wait_timeout_seconds == 7200
+    assert settings.max_job_relaunches == 0
+    assert settings.launch_concurrency == 16
+    assert settings.reconcile_with_github is False
+    assert settings.reconcile_github_requests == 200
+    assert settings.webhook_hook_id == 12345678
+    assert settings.webhook_app_hook is True
+    assert settings.queued_too_long_seconds == 600
+    assert settings.janitor_function_arn == FULL["JANITOR_FUNCTION_ARN"]
+    assert settings.wakeup_role_arn == FULL["WAKEUP_ROLE_ARN"]
     assert settings.enable_image_build is False
     assert settings.codebuild_project_name == "prod-fleet-images"
     assert settings.build_context_digest == "c" * 64
@@ -193,12 +223,17 @@ def test_invalid_org(org: str) -> None:
     ],
 )
 def test_booleans(text: str, value: bool) -> None:
-    settings = Settings.from_env(env(ASSIGN_PUBLIC_IP=text, ENABLE_IMAGE_BUILD=text))
+    flags = ("ASSIGN_PUBLIC_IP", "ENABLE_IMAGE_BUILD", "RECONCILE_WITH_GITHUB", "WEBHOOK_APP_HOOK")
+    settings = Settings.from_env(env(**dict.fromkeys(flags, text)))
     assert settings.assign_public_ip is value
     assert settings.enable_image_build is value
+    assert settings.reconcile_with_github is value
+    assert settings.webhook_app_hook is value
 
 
-@pytest.mark.parametrize("key", ["ASSIGN_PUBLIC_IP", "ENABLE_IMAGE_BUILD"])
+@pytest.mark.parametrize(
+    "key", ["ASSIGN_PUBLIC_IP", "ENABLE_IMAGE_BUILD", "RECONCILE_WITH_GITHUB", "WEBHOOK_APP_HOOK"]
+)
 @pytest.mark.parametrize("text", ["maybe", "2", "y", "tru"])
 def test_bad_booleans_name_the_variable(key: str, text: str) -> None:
     with pytest.raises(SettingsError, match=f"environment variable {key} must be true or false"):
@@ -214,6 +249,12 @@ INTEGERS = {
     "WAITING_FOR_JOB_TIMEOUT_SECONDS": 60,
     "RECORD_RETENTION_SECONDS": 3600,
     "MAX_LAUNCH_ATTEMPTS": 1,
+    "LAUNCH_WAIT_TIMEOUT_SECONDS": 60,
+    "MAX_JOB_RELAUNCHES": 0,
+    "LAUNCH_CONCURRENCY": 1,
+    "RECONCILE_GITHUB_REQUESTS": 1,
+    "WEBHOOK_HOOK_ID": 1,
+    "QUEUED_TOO_LONG_SECONDS": 60,
 }
 FIELDS = {
     "RUNNER_GROUP_ID": "runner_group_id",
@@ -224,7 +265,27 @@ FIELDS = {
     "WAITING_FOR_JOB_TIMEOUT_SECONDS": "waiting_for_job_timeout_seconds",
     "RECORD_RETENTION_SECONDS": "record_retention_seconds",
     "MAX_LAUNCH_ATTEMPTS": "max_launch_attempts",
+    "LAUNCH_WAIT_TIMEOUT_SECONDS": "launch_wait_timeout_seconds",
+    "MAX_JOB_RELAUNCHES": "max_job_relaunches",
+    "LAUNCH_CONCURRENCY": "launch_concurrency",
+    "RECONCILE_GITHUB_REQUESTS": "reconcile_github_requests",
+    "WEBHOOK_HOOK_ID": "webhook_hook_id",
+    "QUEUED_TOO_LONG_SECONDS": "queued_too_long_seconds",
 }
+MAXIMUMS = {
+    # GitHub lets a self-hosted job run 5 days; the TTL may cover that plus an hour.
+    "RUNNER_TTL_SECONDS": 5 * 86400 + 3600,
+    "LAUNCH_WAIT_TIMEOUT_SECONDS": 86400,  # GitHub cancels a job queued longer
+    "LAUNCH_CONCURRENCY": 64,
+}
+
+
+@pytest.mark.parametrize("key", list(MAXIMUMS))
+def test_integer_maximums(key: str) -> None:
+    maximum = MAXIMUMS[key]
+    assert getattr(Settings.from_env(env(**{key: str(maximum)})), FIELDS[key]) == maximum
+    with pytest.raises(SettingsError, match=f"environment variable {key} must be at most {maximum}"):
+        Settings.from_env(env(**{key: str(maximum + 1)}))
 
 
 @pytest.mark.parametrize("key", list(INTEGERS))

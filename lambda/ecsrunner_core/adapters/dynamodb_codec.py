@@ -20,6 +20,12 @@ BUILD_PREFIX = "BUILD#"
 COUNTER_KEY = "COUNTER#active"
 PAUSE_PREFIX = "PAUSE#"
 IMAGE_INDEX_PARTITION = "#IMAGE"  # image items share the status index under this partition
+REPO_INDEX_PARTITION = "#REPO"  # repositories that sent jobs (organisation scope), by last job
+REPO_PREFIX = "REPO#"
+DELIVERY_PREFIX = "DELIVERY#"
+WAITING_ATTRIBUTE = "waiting"
+WAITING_PARTITION = "STARTING"
+DUE_ATTRIBUTE = "due_at"
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -92,10 +98,27 @@ def runner_to_item(record: RunnerRecord, expires_at: int | None = None) -> dict[
             "next_attempt_at": time_text(record.next_attempt_at) if record.next_attempt_at else None,
             "holds_slot": record.holds_slot,
             "replaces": record.replaces,
+            "job_queued_at": time_text(record.job_queued_at) if record.job_queued_at else None,
+            "task_started_at": time_text(record.task_started_at) if record.task_started_at else None,
+            "relaunches": record.relaunches or None,
+            "on_demand": record.on_demand or None,
+            "verify_queued": record.verify_queued or None,
+            "refusal": record.refusal,
+            "pool": record.pool,
             "version": record.version,
             "expires_at": expires_at,
+            **waiting_attributes(record),
         }
     )
+
+
+def waiting_attributes(record: RunnerRecord) -> dict[str, str]:
+    """The sparse ``waiting-index`` keys: only a STARTING runner without a task carries them (it waits
+    for a slot, a retry or a GitHub pause), so freeing a slot reads the next one, not a partition."""
+    if record.status is not RunnerStatus.STARTING or record.task_arn is not None:
+        return {}
+    due = record.next_attempt_at or record.created_at
+    return {WAITING_ATTRIBUTE: WAITING_PARTITION, DUE_ATTRIBUTE: time_text(due)}
 
 
 def runner_from_item(raw: Mapping[str, Any]) -> RunnerRecord:
@@ -132,6 +155,13 @@ def runner_from_item(raw: Mapping[str, Any]) -> RunnerRecord:
         next_attempt_at=parse_time(item.get("next_attempt_at")),
         holds_slot=bool(item.get("holds_slot", False)),
         replaces=item.get("replaces"),
+        job_queued_at=parse_time(item.get("job_queued_at")),
+        task_started_at=parse_time(item.get("task_started_at")),
+        relaunches=_int(item.get("relaunches")) or 0,
+        on_demand=bool(item.get("on_demand", False)),
+        verify_queued=bool(item.get("verify_queued", False)),
+        refusal=item.get("refusal"),
+        pool=item.get("pool"),
         version=_int(item.get("version")) or 0,
     )
 
@@ -153,6 +183,7 @@ def image_to_item(image: ImageRecord) -> dict[str, Any]:
             "size_bytes": image.size_bytes,
             "reason": image.reason,
             "log_url": image.log_url,
+            "derived_from": image.derived_from,
         }
     )
 
@@ -172,4 +203,5 @@ def image_from_item(raw: Mapping[str, Any]) -> ImageRecord:
         size_bytes=_int(item.get("size_bytes")),
         reason=item.get("reason"),
         log_url=item.get("log_url"),
+        derived_from=item.get("derived_from"),
     )

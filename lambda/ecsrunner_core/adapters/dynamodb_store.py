@@ -10,17 +10,23 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from ..domain.images import ImageRecord, ImageState
+from ..domain.images import LOCAL_BUILD_PREFIX, ImageRecord, ImageState
 from ..domain.runner import RunnerRecord
 from ..domain.status import ACTIVE_STATUSES, RunnerStatus
-from ..ports import CapacityExceeded, Clock, ConcurrentUpdate, RecordChange
+from ..ports import CapacityExceeded, Clock, ConcurrentUpdate, CreateResult, RecordChange
 from .dynamodb_codec import (
     BUILD_PREFIX,
     COUNTER_KEY,
+    DELIVERY_PREFIX,
+    DUE_ATTRIBUTE,
     IMAGE_INDEX_PARTITION,
     IMAGE_PREFIX,
     JOB_PREFIX,
     PAUSE_PREFIX,
+    REPO_INDEX_PARTITION,
+    REPO_PREFIX,
+    WAITING_ATTRIBUTE,
+    WAITING_PARTITION,
     image_from_item,
     image_to_item,
     parse_time,
@@ -34,8 +40,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 STATUS_INDEX = "status-index"
+WAITING_INDEX = "waiting-index"
+DELIVERY_MEMORY_SECONDS = 3 * 86400  # GitHub keeps webhook deliveries for three days
 MAX_UPDATE_TRIES = 8
 PAUSE_CACHE_SECONDS = 5.0
+READY_IMAGE_CACHE_SECONDS = 60.0
+REPOSITORY_TOUCH_SECONDS = 3600.0
 
 
 def _cancellation_codes(error: ClientError) -> list[str]:
@@ -65,14 +75,50 @@ class DynamoDbStore:
         self._retention = retention
         self._page_size = page_size
         self._pauses: dict[str, tuple[float, datetime | None]] = {}
+        self._ready_images: dict[str, tuple[float, ImageRecord]] = {}
+        self._repositories: dict[str, float] = {}
 
     def _expiry(self) -> int:
         return int((self._clock.now() + self._retention).timestamp())
 
     # --- runners --------------------------------------------------------------------------
 
-    def create(self, record: RunnerRecord, *, replacing: str | None = None) -> bool:
-        record = replace(record, version=1, holds_slot=False)
+    def create(
+        self, record: RunnerRecord, *, replacing: str | None = None, take_slot: bool = False
+    ) -> CreateResult:
+        """One transaction: the job guard, the runner and (with ``take_slot``) its capacity slot.
+
+        When ``max_runners`` are active the runner is stored without a slot, waiting for one. On a
+        duplicate, the guard's current runner comes back from the failed condition (no extra read).
+        """
+        stored = replace(record, version=1, holds_slot=take_slot)
+        for attempt in range(MAX_UPDATE_TRIES):
+            try:
+                self._db.transact_write_items(TransactItems=self._create_items(stored, replacing))
+            except ClientError as exc:
+                if not _is(exc, "TransactionCanceledException"):
+                    raise
+                codes = _cancellation_codes(exc)
+                if codes[:1] == ["ConditionalCheckFailed"]:
+                    reasons: list[Any] = list(exc.response.get("CancellationReasons") or [{}])
+                    old: dict[str, Any] = reasons[0].get("Item") or {}
+                    existing = old.get("runner_name", {}).get("S")
+                    return CreateResult(created=False, record=None, existing_runner=existing)
+                if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+                    stored = replace(stored, holds_slot=False)  # no slot free: store it waiting
+                    continue
+                if "TransactionConflict" not in codes:
+                    raise
+                # Another transaction held the job guard (a concurrent delivery of the same job):
+                # try again, and see its guard (a duplicate) or write ours.
+                time.sleep(min(0.01 * 2**attempt, 0.2))
+                continue
+            return CreateResult(created=True, record=stored, existing_runner=None)
+        raise ConcurrentUpdate(
+            f"job {record.job_id} kept conflicting; giving up after {MAX_UPDATE_TRIES} tries"
+        )
+
+    def _create_items(self, record: RunnerRecord, replacing: str | None) -> list[Any]:
         expires = self._expiry() if record.terminal else None
         job_guard = {
             "pk": {"S": f"{JOB_PREFIX}{record.job_id}"},
@@ -84,6 +130,7 @@ class DynamoDbStore:
             "TableName": self._table,
             "Item": job_guard,
             "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
         if replacing is not None:
             guard_put["ConditionExpression"] = "runner_name = :replaced"
@@ -98,25 +145,9 @@ class DynamoDbStore:
                 }
             },
         ]
-        for attempt in range(MAX_UPDATE_TRIES):
-            try:
-                self._db.transact_write_items(TransactItems=items)
-            except ClientError as exc:
-                if not _is(exc, "TransactionCanceledException"):
-                    raise
-                codes = _cancellation_codes(exc)
-                if codes[:1] == ["ConditionalCheckFailed"]:
-                    return False
-                if "TransactionConflict" not in codes:
-                    raise
-                # Another transaction held the job guard (a concurrent delivery of the same job):
-                # try again, and see its guard (False) or write ours.
-                time.sleep(min(0.01 * 2**attempt, 0.2))
-                continue
-            return True
-        raise ConcurrentUpdate(
-            f"job {record.job_id} kept conflicting; giving up after {MAX_UPDATE_TRIES} tries"
-        )
+        if record.holds_slot:
+            items.append({"Update": self._counter_update(True)})
+        return items
 
     def get(self, runner_name: str) -> RunnerRecord | None:
         item = self._db.get_item(TableName=self._table, Key=runner_key(runner_name), ConsistentRead=True).get(
@@ -131,10 +162,11 @@ class DynamoDbStore:
         return self.get(guard["runner_name"]["S"]) if guard else None
 
     def update(
-        self, runner_name: str, change: RecordChange
+        self, runner_name: str, change: RecordChange, *, current: RunnerRecord | None = None
     ) -> tuple[RunnerRecord | None, RunnerRecord | None]:
         for attempt in range(MAX_UPDATE_TRIES):
-            before = self.get(runner_name)
+            # A caller that holds the record it last wrote saves the read; a conflict reads again.
+            before = current if attempt == 0 and current is not None else self.get(runner_name)
             if before is None:
                 return None, None
             changed = change(before)
@@ -182,8 +214,11 @@ class DynamoDbStore:
     def _counter_change(self, before: RunnerRecord, after: RunnerRecord) -> dict[str, Any] | None:
         if after.holds_slot == before.holds_slot:
             return None
+        return self._counter_update(after.holds_slot)
+
+    def _counter_update(self, take: bool) -> dict[str, Any]:
         update: dict[str, Any] = {"TableName": self._table, "Key": {"pk": {"S": COUNTER_KEY}}}
-        if after.holds_slot:
+        if take:
             update["UpdateExpression"] = "ADD active :one"
             update["ExpressionAttributeValues"] = {":one": {"N": "1"}}
             if self._max_runners > 0:
@@ -201,14 +236,33 @@ class DynamoDbStore:
         return int(item["active"]["N"]) if item and "active" in item else 0
 
     def get_pause(self, name: str) -> datetime | None:
-        """Cached for a few seconds per container: a pause set elsewhere is seen that much later."""
+        """Cached for a few seconds per container: a pause set elsewhere is seen that much later.
+        A pause that ended and was resumed (:meth:`claim_resume`) reads as no pause."""
         cached = self._pauses.get(name)
         if cached is not None and time.monotonic() - cached[0] < PAUSE_CACHE_SECONDS:
             return cached[1]
         item = self._db.get_item(TableName=self._table, Key={"pk": {"S": PAUSE_PREFIX + name}}).get("Item")
-        until = parse_time(item["until"]["S"]) if item else None
+        until = parse_time(item["until"]["S"]) if item and "resumed" not in item else None
         self._pauses[name] = (time.monotonic(), until)
         return until
+
+    def claim_resume(self, name: str, until: datetime) -> bool:
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": PAUSE_PREFIX + name}},
+                UpdateExpression="SET resumed = :yes",
+                ConditionExpression="#u = :until AND attribute_not_exists(resumed)",
+                ExpressionAttributeNames={"#u": "until"},
+                ExpressionAttributeValues={":yes": {"BOOL": True}, ":until": {"S": time_text(until)}},
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                self._pauses[name] = (time.monotonic(), None)
+                return False
+            raise
+        self._pauses[name] = (time.monotonic(), None)
+        return True
 
     def set_pause(self, name: str, until: datetime) -> None:
         self._pauses[name] = (time.monotonic(), until)
@@ -230,6 +284,75 @@ class DynamoDbStore:
     def active(self) -> Iterator[RunnerRecord]:
         for status in ACTIVE_STATUSES:
             yield from self.by_status(status, newest_first=False)
+
+    def waiting(self, due_by: datetime, *, page_size: int = 10) -> Iterator[RunnerRecord]:
+        """STARTING runners without a task whose wait ends by ``due_by``, soonest due first: the
+        sparse ``waiting-index`` holds only these, so this reads what it returns, not a partition."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": WAITING_INDEX,
+            "KeyConditionExpression": "#w = :w AND #d <= :due",
+            "ExpressionAttributeNames": {"#w": WAITING_ATTRIBUTE, "#d": DUE_ATTRIBUTE},
+            "ExpressionAttributeValues": {":w": {"S": WAITING_PARTITION}, ":due": {"S": time_text(due_by)}},
+            "ScanIndexForward": True,
+            "Limit": page_size,
+        }
+        while True:
+            page = self._db.query(**kwargs)
+            for item in page.get("Items", []):
+                yield runner_from_item(item)
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
+    # --- repositories and webhook deliveries (reconciliation) ------------------------------
+
+    def touch_repository(self, repository: str, at: datetime) -> None:
+        """Remember that ``repository`` sent a job (organisation scope: where to look for jobs); at
+        most once per :data:`REPOSITORY_TOUCH_SECONDS` per repository from this container."""
+        key = repository.lower()
+        last = self._repositories.get(key)
+        if last is not None and time.monotonic() - last < REPOSITORY_TOUCH_SECONDS:
+            return
+        self._repositories[key] = time.monotonic()
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": REPO_PREFIX + repository.lower()},
+                "status": {"S": REPO_INDEX_PARTITION},
+                "created_at": {"S": time_text(at)},
+                "repository": {"S": repository},
+                "expires_at": {"N": str(self._expiry())},
+            },
+        )
+
+    def recent_repositories(self, since: datetime) -> Iterator[str]:
+        """Repositories that sent a job since ``since``, most recent first."""
+        for item in self._query_index(REPO_INDEX_PARTITION, since, True):
+            yield str(item["repository"]["S"])
+
+    def claim_redelivery(self, guid: str, at: datetime, *, max_attempts: int) -> bool:
+        """Count one more redelivery of delivery ``guid``; ``False`` once ``max_attempts`` were made
+        (by any janitor run): a delivery that keeps failing is not redelivered forever."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": DELIVERY_PREFIX + guid}},
+                UpdateExpression="ADD attempts :one SET last_at = :at, expires_at = :exp",
+                ConditionExpression="attribute_not_exists(attempts) OR attempts < :max",
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":at": {"S": time_text(at)},
+                    ":exp": {"N": str(int(at.timestamp()) + DELIVERY_MEMORY_SECONDS)},
+                    ":max": {"N": str(max_attempts)},
+                },
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                return False
+            raise
+        return True
 
     def _query_index(
         self, partition: str, since: datetime | None, newest_first: bool
@@ -258,23 +381,56 @@ class DynamoDbStore:
 
     # --- images ---------------------------------------------------------------------------
 
-    def get_image(self, tag: str) -> ImageRecord | None:
+    def get_image(self, tag: str, *, cached: bool = False) -> ImageRecord | None:
+        hit = self._ready_images.get(tag)
+        if cached and hit is not None and time.monotonic() - hit[0] < READY_IMAGE_CACHE_SECONDS:
+            return hit[1]
         item = self._db.get_item(
             TableName=self._table, Key={"pk": {"S": IMAGE_PREFIX + tag}}, ConsistentRead=True
         ).get("Item")
-        return image_from_item(item) if item else None
+        image = image_from_item(item) if item else None
+        self._remember(image)
+        return image
 
-    def lock_build(self, record: ImageRecord, *, retry_failed_before: datetime) -> bool:
+    def _remember(self, image: ImageRecord | None) -> None:
+        if image is not None and image.state is ImageState.READY:
+            self._ready_images[image.tag] = (time.monotonic(), image)
+        elif image is not None:
+            self._ready_images.pop(image.tag, None)
+
+    def lock_build(
+        self,
+        record: ImageRecord,
+        *,
+        retry_failed_before: datetime,
+        stale_lock_before: datetime | None = None,
+        stale_local_before: datetime | None = None,
+    ) -> bool:
+        condition = "attribute_not_exists(pk) OR (#state = :failed AND updated_at < :before)"
+        values: dict[str, Any] = {
+            ":failed": {"S": ImageState.FAILED.value},
+            ":before": {"S": time_text(retry_failed_before)},
+        }
+        if stale_lock_before is not None:
+            # A lock whose holder died between taking it and StartBuild (it never got a build id).
+            condition += " OR (#state = :building AND attribute_not_exists(build_id) AND updated_at < :stale)"
+            values[":building"] = {"S": ImageState.BUILDING.value}
+            values[":stale"] = {"S": time_text(stale_lock_before)}
+        if stale_local_before is not None:
+            # A local build (`images build --local`) that never came back.
+            condition += (
+                " OR (#state = :building AND begins_with(build_id, :local) AND updated_at < :stale_local)"
+            )
+            values[":building"] = {"S": ImageState.BUILDING.value}
+            values[":local"] = {"S": LOCAL_BUILD_PREFIX}
+            values[":stale_local"] = {"S": time_text(stale_local_before)}
         try:
             self._db.put_item(
                 TableName=self._table,
                 Item=image_to_item(record),
-                ConditionExpression="attribute_not_exists(pk) OR (#state = :failed AND updated_at < :before)",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":failed": {"S": ImageState.FAILED.value},
-                    ":before": {"S": time_text(retry_failed_before)},
-                },
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if _is(exc, "ConditionalCheckFailedException"):
@@ -284,6 +440,7 @@ class DynamoDbStore:
 
     def save_image(self, record: ImageRecord) -> None:
         self._db.put_item(TableName=self._table, Item=image_to_item(record))
+        self._remember(record)
         if record.build_id:
             self._db.put_item(
                 TableName=self._table,
@@ -295,6 +452,7 @@ class DynamoDbStore:
             )
 
     def delete_image(self, tag: str) -> None:
+        self._ready_images.pop(tag, None)
         self._db.delete_item(TableName=self._table, Key={"pk": {"S": IMAGE_PREFIX + tag}})
 
     def tag_for_build(self, build_id: str) -> str | None:

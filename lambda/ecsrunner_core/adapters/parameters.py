@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from mypy_boto3_ssm import SSMClient
 
 CACHE_SECONDS = 300.0
+WEBHOOK_SECRET_REFRESH_SECONDS = 30.0
 
 
 class _Cached:
@@ -71,6 +72,8 @@ class SecretsManagerSecrets:
         self._webhook_arn = webhook_secret_arn
         self._github_arn = github_credentials_arn
         self._cache = _Cached(ttl, monotonic)
+        self._monotonic = monotonic
+        self._webhook_refreshed_at: float | None = None
 
     def __repr__(self) -> str:
         return f"SecretsManagerSecrets(webhook={self._webhook_arn!r}, github={self._github_arn!r})"
@@ -82,7 +85,18 @@ class SecretsManagerSecrets:
         return str(value)
 
     def webhook_secret(self, *, refresh: bool = False) -> bytes:
-        """The webhook secret; ``refresh`` reads Secrets Manager again (after a bad signature)."""
+        """The webhook secret. ``refresh`` (after a signature mismatch) reads Secrets Manager again,
+        at most once per :data:`WEBHOOK_SECRET_REFRESH_SECONDS`: a rotated secret works within
+        seconds, and forged requests cannot turn into a flood of Secrets Manager calls."""
+        if refresh:
+            now = self._monotonic()
+            if (
+                self._webhook_refreshed_at is not None
+                and now - self._webhook_refreshed_at < WEBHOOK_SECRET_REFRESH_SECONDS
+            ):
+                refresh = False
+            else:
+                self._webhook_refreshed_at = now
         return self._text(self._webhook_arn, refresh=refresh).encode()
 
     def github_credentials(self, *, refresh: bool = False) -> str:

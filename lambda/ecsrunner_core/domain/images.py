@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from fnmatch import fnmatchcase
 
+LOCAL_BUILD_PREFIX = "local:"  # build ids of `images build --local` locks
+
 
 class ImageState(StrEnum):
     BUILDING = "BUILDING"
@@ -31,6 +33,7 @@ class ImageRecord:
     size_bytes: int | None = None
     reason: str | None = None
     log_url: str | None = None
+    derived_from: str | None = None  # the base task definition ``task_definition_arn`` was copied from
 
 
 def base_image_allowed(written: str, canonical: str, patterns: Sequence[str]) -> bool:

@@ -23,8 +23,18 @@ class RunnerRecord:
 
     ``job_id`` is the job whose ``queued`` event launched the runner; ``run_job_id`` is the job the
     runner actually ran. They differ whenever GitHub hands an idle runner another queued job whose
-    labels it satisfies. ``replaces`` names the runner this one replaces: launched for the same job,
-    that runner ran another job whose own runner cannot run this one.
+    labels it satisfies. ``replaces`` names the runner this one replaces for the same job: that
+    runner ran another job, died before taking one, or was retired while the job waited for an
+    approval. ``relaunches`` counts the runners of this job that ended without taking a job.
+
+    Clocks (docs/DESIGN.md "Timeouts"): ``job_queued_at`` is when GitHub queued the job (the launch
+    wait limit); ``task_started_at`` is the RunTask of the current task (STARTING timeout and TTL);
+    WAITING_FOR_JOB counts from entering that status (the task reached RUNNING).
+
+    ``refusal`` is set when the job cannot be served for a configuration reason the operator must
+    fix (``labels``, ``image``, ``launch``) or was given up (``relaunches``, ``queue-limit``): such a
+    job may stay queued on GitHub, visibly. ``verify_queued`` makes the next launch ask GitHub first
+    whether the job is still queued.
     """
 
     runner_name: str
@@ -54,6 +64,13 @@ class RunnerRecord:
     next_attempt_at: datetime | None = None
     holds_slot: bool = False
     replaces: str | None = None
+    job_queued_at: datetime | None = None
+    task_started_at: datetime | None = None
+    relaunches: int = 0
+    on_demand: bool = False
+    verify_queued: bool = False
+    refusal: str | None = None
+    pool: str | None = None
     version: int = 0
 
     @property
@@ -71,6 +88,19 @@ class RunnerRecord:
     @property
     def launched(self) -> bool:
         return self.task_arn is not None
+
+    @property
+    def queued_since(self) -> datetime:
+        return self.job_queued_at or self.created_at
+
+    @property
+    def took_job(self) -> bool:
+        """It ran (or runs) a job, by GitHub's word or ours: it never needs a relaunch."""
+        return self.run_job_id is not None or any(h.status is RunnerStatus.RUNNING for h in self.history)
+
+    def note(self, reason: str, at: datetime) -> RunnerRecord:
+        """A history entry without a status change: when a clock starts (e.g. the task's RunTask)."""
+        return replace(self, updated_at=at, history=(*self.history, HistoryEntry(self.status, at, reason)))
 
     def transition(self, target: RunnerStatus, reason: str, at: datetime) -> RunnerRecord | None:
         """The record in ``target``, or ``None`` when the table does not allow the move (a no-op)."""
@@ -106,8 +136,10 @@ def new_runner_record(
     at: datetime,
     reason: str,
     status: RunnerStatus = RunnerStatus.STARTING,
-    **fields: object,
+    fields: dict[str, object] | None = None,
+    **more: object,
 ) -> RunnerRecord:
+    fields = {**(fields or {}), **more}
     return RunnerRecord(
         runner_name=runner_name,
         job_id=job_id,

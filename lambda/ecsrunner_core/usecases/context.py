@@ -20,6 +20,7 @@ from ..ports import (
     RunnerStore,
     SecretSource,
     TaskLauncher,
+    Waker,
 )
 from ..settings import Settings
 
@@ -59,3 +60,4 @@ class Deps:
     secrets: SecretSource
     clock: Clock
     metrics: Metrics = field(default_factory=NullMetrics)
+    waker: Waker | None = None

@@ -14,6 +14,7 @@ from ..aws_events import (
     TaskStateChange,
 )
 from .context import Deadline, Deps
+from .github_pause import resume_after_pause
 from .images import handle_build_event
 from .outcomes import Outcome
 from .tasks import handle_task_event
@@ -58,7 +59,10 @@ def handle_control_plane_event(
         request = webhook_request(event)
         if isinstance(request, WebhookResponse):
             return http_response(request)
-        return http_response(handle_webhook(deps, request, deadline))
+        response = http_response(handle_webhook(deps, request, deadline))
+        if response["statusCode"] != 401:
+            resume_after_pause(deps)
+        return response
     detail_type = event.get("detail-type")
     outcome: Outcome
     if detail_type == ECS_TASK_STATE_CHANGE:
@@ -67,4 +71,6 @@ def handle_control_plane_event(
         outcome = handle_build_event(deps, BuildStateChange.from_event(event), deadline)
     else:
         outcome = Outcome("ignored", f"unsupported event {detail_type!r}")
+        return outcome.as_dict()
+    resume_after_pause(deps)
     return outcome.as_dict()

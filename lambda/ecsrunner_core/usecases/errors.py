@@ -4,7 +4,15 @@ from __future__ import annotations
 
 
 class PermanentLaunchError(Exception):
-    """Retrying cannot help: the runner goes FAILED with this message as its reason."""
+    """Retrying cannot help: the runner goes FAILED with this message as its reason.
+
+    ``kind`` is the configuration reason (``labels``, ``image``, ``launch``) the operator must fix;
+    the job may stay queued on GitHub with it, visibly.
+    """
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def describe_error(exc: BaseException, limit: int = 400) -> str:

@@ -7,6 +7,7 @@ the build's state-change event arrives; the janitor covers a lost event.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from ..aws_events import BuildStateChange
@@ -20,6 +21,8 @@ from .outcomes import Outcome
 from .records import LAUNCH_LEASE, move
 
 FAILED_BUILD_COOLDOWN = timedelta(minutes=10)
+# StartBuild answers in about a second: a lock without a build id this old lost its holder.
+STALE_BUILD_LOCK = timedelta(minutes=5)
 BUILD_SUCCEEDED = "SUCCEEDED"
 BUILD_FAILED_STATES = frozenset({"FAILED", "FAULT", "STOPPED", "TIMED_OUT"})
 
@@ -33,11 +36,13 @@ def resolve_task_definition(deps: Deps, record: RunnerRecord) -> str | None:
     """The task definition to launch ``record`` on, or None when it now waits in IMAGE_CREATING."""
     tag = record.image_tag
     if not tag or not record.image or not record.architecture:
-        raise PermanentLaunchError("runner record has no image tag")
+        raise PermanentLaunchError("runner record has no image tag", kind="labels")
     now = deps.clock.now()
-    image = deps.images.get_image(tag)
+    image = deps.images.get_image(tag, cached=True)
     if image is not None and image.state is ImageState.READY and image.task_definition_arn:
-        return image.task_definition_arn
+        if image.derived_from == deps.settings.base_task_definition_arn:
+            return image.task_definition_arn
+        return refresh_task_definition(deps, record, image)
     if image is None or image.state is ImageState.READY:
         found = deps.registry.find(tag)
         if found is not None:
@@ -49,7 +54,7 @@ def resolve_task_definition(deps: Deps, record: RunnerRecord) -> str | None:
         and image.state is ImageState.FAILED
         and image.updated_at > now - FAILED_BUILD_COOLDOWN
     ):
-        raise PermanentLaunchError(build_failure_reason(image))
+        raise PermanentLaunchError(build_failure_reason(image), kind="image")
     if image is None or image.state is not ImageState.BUILDING:
         start_image_build(deps, base_image=record.image, tag=tag, architecture=record.architecture)
 
@@ -72,8 +77,29 @@ def resolve_task_definition(deps: Deps, record: RunnerRecord) -> str | None:
         )
         return latest.task_definition_arn
     if latest is not None and latest.state is ImageState.FAILED:
-        raise PermanentLaunchError(build_failure_reason(latest))
+        raise PermanentLaunchError(build_failure_reason(latest), kind="image")
     return None
+
+
+def refresh_task_definition(deps: Deps, record: RunnerRecord, image: ImageRecord | None = None) -> str:
+    """Derive the image's task definition again from the current base definition (the base changed,
+    or the derived revision was deregistered) and remember it on the image record."""
+    tag = record.image_tag or ""
+    image = image or deps.images.get_image(tag)
+    arn = deps.launcher.ensure_task_definition(
+        deps.registry.image_uri(tag), record.architecture or "x86_64", refresh=True
+    )
+    if image is not None:
+        deps.images.save_image(
+            replace(
+                image,
+                task_definition_arn=arn,
+                derived_from=deps.settings.base_task_definition_arn,
+                updated_at=deps.clock.now(),
+            )
+        )
+    log.info("image %s: task definition %s (from base %s)", tag, arn, deps.settings.base_task_definition_arn)
+    return arn
 
 
 def start_image_build(deps: Deps, *, base_image: str, tag: str, architecture: str) -> ImageRecord | None:
@@ -81,7 +107,8 @@ def start_image_build(deps: Deps, *, base_image: str, tag: str, architecture: st
     if not deps.settings.enable_image_build or deps.builder is None:
         raise PermanentLaunchError(
             f"runner image for {base_image} ({tag}) is not in ECR and image builds are disabled; "
-            f"pre-build it with `python -m ecsrunner images build {base_image}`"
+            f"pre-build it with `python -m ecsrunner images build {base_image}`",
+            kind="image",
         )
     now = deps.clock.now()
     lock = ImageRecord(
@@ -92,7 +119,13 @@ def start_image_build(deps: Deps, *, base_image: str, tag: str, architecture: st
         created_at=now,
         updated_at=now,
     )
-    if not deps.images.lock_build(lock, retry_failed_before=now - FAILED_BUILD_COOLDOWN):
+    taken = deps.images.lock_build(
+        lock,
+        retry_failed_before=now - FAILED_BUILD_COOLDOWN,
+        stale_lock_before=now - STALE_BUILD_LOCK,
+        stale_local_before=now - timedelta(seconds=deps.settings.image_creating_timeout_seconds),
+    )
+    if not taken:
         return None
     try:
         build = deps.builder.start_build(base_image=base_image, image_tag=tag, architecture=architecture)
@@ -133,6 +166,7 @@ def register_ready_image(
         built_at=found.pushed_at,
         size_bytes=found.size_bytes,
         log_url=previous.log_url if previous else None,
+        derived_from=deps.settings.base_task_definition_arn,
     )
     deps.images.save_image(ready)
     return ready
@@ -191,7 +225,7 @@ def _fail_build(deps: Deps, image: ImageRecord, event: BuildStateChange, reason:
     failed = record_build_failure(deps, image, build_id_of(event), reason, event.log_url)
     waiting = waiting_for(deps, image.tag)
     for record in waiting:
-        move(deps, record.runner_name, RunnerStatus.FAILED, build_failure_reason(failed))
+        move(deps, record.runner_name, RunnerStatus.FAILED, build_failure_reason(failed), refusal="image")
     return Outcome("image_failed", f"{image.tag}: {reason}; failed {len(waiting)} waiting runners")
 
 

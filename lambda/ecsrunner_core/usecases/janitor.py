@@ -1,116 +1,291 @@
-"""The scheduled janitor: timeouts, TTL, retries, lost build events and orphans.
+"""The scheduled janitor: lost events, timeouts, TTL, retries, reconciliation with GitHub, orphans.
 
 It reads only active runners (the status index), so its cost follows the fleet, not the history.
+Every clock it checks has one documented start (docs/DESIGN.md, "Timeouts"):
+
+* launch wait (``launch_wait_timeout_seconds``): from the job's queued time, for a runner that has
+  no task yet (waiting for a slot, a retry or a GitHub pause);
+* STARTING (``starting_timeout_seconds``): from the RunTask that started the current task;
+* IMAGE_CREATING (``image_creating_timeout_seconds``): from entering IMAGE_CREATING;
+* WAITING_FOR_JOB (``waiting_for_job_timeout_seconds``): from the task reaching RUNNING;
+* TTL (``runner_ttl_seconds``): a task's whole life, from its RunTask, busy or not.
+
+Before a timeout other than the TTL ends a runner whose task may be running, GitHub is asked: a
+busy runner is kept (``retire_if_idle``).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from ..domain.images import ImageState
+from ..domain.images import LOCAL_BUILD_PREFIX, ImageState
 from ..domain.names import is_our_runner_name
 from ..domain.runner import RunnerRecord
-from ..domain.status import RunnerStatus
+from ..domain.status import ACTIVE_STATUSES, RunnerStatus
+from ..ports import TaskInfo
 from .context import Deadline, Deps, log
 from .errors import describe_error
 from .github_pause import github_paused_until
-from .images import BUILD_FAILED_STATES, build_failure_reason, record_build_failure, register_ready_image
-from .launch import launch_runner
+from .images import (
+    BUILD_FAILED_STATES,
+    STALE_BUILD_LOCK,
+    build_failure_reason,
+    record_build_failure,
+    register_ready_image,
+    start_image_build,
+)
+from .launch import fail_runner, launch_runner
 from .outcomes import JanitorReport
+from .reconcile import reconcile_with_github
 from .records import move
-from .retire import launch_waiting, retire_runner
+from .relaunch import give_up, relaunch_after_death
+from .retire import launch_waiting, retire_if_idle, retire_runner
+from .tasks import apply_task_state, change_from_task
+
+T = TypeVar("T")
+# A STARTING task older than this is described: its RUNNING event may have been lost.
+RUNNING_EVENT_GRACE = timedelta(seconds=90)
 
 
 def run_janitor(deps: Deps, deadline: Deadline | None = None) -> JanitorReport:
     report = JanitorReport()
-    active = list(deps.store.active())
+    snapshot = list(deps.store.active())
+    active = snapshot
     report.active_seen = len(active)
-    active_names = {r.runner_name for r in active}
+    running_tasks = _step(report, "running_task_arns", deps.launcher.running_task_arns) or set()
+    active = (
+        _step(report, "reconcile_tasks", lambda: _reconcile_tasks(deps, active, running_tasks, report)) or []
+    )
     for record in active:
         if deadline is not None and deadline.expired:
             report.errors.append("deadline reached; the next run continues")
             break
-        ended_before = report.timed_out + report.expired
         try:
             _check_runner(deps, record, report, deadline)
         except Exception as exc:  # one bad record must not stop the sweep
             report.errors.append(f"{record.runner_name}: {describe_error(exc)}")
             log.exception("janitor: %s", record.runner_name, extra={"runner_name": record.runner_name})
-        if report.timed_out + report.expired > ended_before:
-            # Ended by this run: if stopping its task or deleting its registration failed, the
-            # orphan sweeps below retry it now rather than in the next run.
-            active_names.discard(record.runner_name)
-    if not (deadline is not None and deadline.expired):
+    if not _expired(deadline):
         # Launches that failed, waited for capacity (freed above, too) or were deferred by a GitHub
-        # rate limit, oldest first; a rate-limit pause that ends within this run is waited out.
-        try:
-            report.relaunched += launch_waiting(deps, deadline, wait_for_github=True)
-        except Exception as exc:
-            report.errors.append(f"launch_waiting: {describe_error(exc)}")
-            log.exception("janitor: launching waiting runners failed")
+        # rate limit, soonest due first, several at once.
+        launched = _step(
+            report,
+            "launch_waiting",
+            lambda: launch_waiting(
+                deps, deadline, concurrency=deps.settings.launch_concurrency, wait_for_github=True
+            ),
+        )
+        report.relaunched += launched or 0
         if github_paused_until(deps) is not None:
-            report.errors.append("GitHub rate limit: some launches wait for the next run")
-    for sweep in (_stop_orphan_tasks, _delete_orphan_registrations):
-        if deadline is not None and deadline.expired:
-            break
-        try:
-            sweep(deps, active_names, report)
-        except Exception as exc:
-            report.errors.append(f"{sweep.__name__}: {describe_error(exc)}")
-            log.exception("janitor: %s failed", sweep.__name__)
+            report.errors.append("GitHub rate limit: launches resume when the pause ends")
+    if deps.settings.reconcile_with_github and not _expired(deadline):
+        _step(report, "reconcile_with_github", lambda: reconcile_with_github(deps, report, deadline))
+    if not _expired(deadline):
+        _step(report, "stop_orphan_tasks", lambda: _stop_orphan_tasks(deps, running_tasks, snapshot, report))
+    if not _expired(deadline):
+        _step(report, "delete_orphan_registrations", lambda: _delete_orphan_registrations(deps, report))
+    _emit(deps, report, snapshot)
+    return report
+
+
+def resume_launches(deps: Deps, deadline: Deadline | None = None) -> JanitorReport:
+    """Woken when a GitHub pause ended: launch what it deferred, several at once, until GitHub's
+    ceiling pauses us again (the next pause wakes this again)."""
+    report = JanitorReport()
+    launched = _step(
+        report,
+        "launch_waiting",
+        lambda: launch_waiting(
+            deps, deadline, concurrency=deps.settings.launch_concurrency, wait_for_github=True
+        ),
+    )
+    report.relaunched += launched or 0
+    return report
+
+
+def _expired(deadline: Deadline | None) -> bool:
+    return deadline is not None and deadline.expired
+
+
+def _step(report: JanitorReport, name: str, call: Callable[[], T]) -> T | None:
+    """Run one step; its failure is reported and the next steps still run."""
+    try:
+        return call()
+    except Exception as exc:
+        report.errors.append(f"{name}: {describe_error(exc)}")
+        log.exception("janitor: %s failed", name)
+        return None
+
+
+def _emit(deps: Deps, report: JanitorReport, snapshot: list[RunnerRecord]) -> None:
+    by_status = Counter(r.status.value for r in snapshot)  # at the start of the run
+    for status in ACTIVE_STATUSES:
+        deps.metrics.count("RunnersByStatus", by_status.get(status.value, 0), status=status.value)
+    deps.metrics.count("JobsQueuedTooLong", report.queued_too_long)
     for name, value in report.as_dict().items():
         if isinstance(value, int) and name != "active_seen":
             deps.metrics.count(f"Janitor_{name}", value)
     log.info("janitor run", extra={"report": report.as_dict()})
-    return report
 
 
-def _over(since: datetime, seconds: int, now: datetime) -> bool:
-    return now - since > timedelta(seconds=seconds)
+def _over(since: datetime | None, seconds: int, now: datetime) -> bool:
+    return since is not None and now - since > timedelta(seconds=seconds)
+
+
+# --- records against ECS -------------------------------------------------------------------------
+
+
+def _reconcile_tasks(
+    deps: Deps, active: list[RunnerRecord], running: set[str], report: JanitorReport
+) -> list[RunnerRecord]:
+    """Apply the ECS events that never arrived: a task that stopped (or that ECS forgot) ends its
+    runner as the STOPPED event would have (relaunching its job if it had not taken it); a STARTING
+    runner whose task is RUNNING moves on. Returns the runners still active."""
+    now = deps.clock.now()
+    suspects = [
+        r
+        for r in active
+        if r.task_arn
+        and (
+            r.task_arn not in running
+            or (
+                r.status is RunnerStatus.STARTING
+                and _over(r.task_started_at, int(RUNNING_EVENT_GRACE.total_seconds()), now)
+            )
+        )
+    ]
+    if not suspects:
+        return active
+    described = deps.launcher.describe_tasks([r.task_arn or "" for r in suspects])
+    ended: set[str] = set()
+    for record in suspects:
+        info: TaskInfo | None = described.get(record.task_arn or "")
+        stopped = info is None or info.last_status == "STOPPED"
+        moved_on = (
+            info is not None and info.last_status == "RUNNING" and record.status is RunnerStatus.STARTING
+        )
+        if not (stopped or moved_on):
+            continue
+        change = change_from_task(deps, info, record.task_arn or "")
+        outcome = apply_task_state(deps, record, change)
+        log.info(
+            "janitor: task %s of %s was %s: %s",
+            record.task_arn,
+            record.runner_name,
+            change.last_status,
+            outcome,
+        )
+        if stopped:
+            report.tasks_reconciled += 1
+            deps.metrics.count("TasksReconciled")
+            ended.add(record.runner_name)
+    return [r for r in active if r.runner_name not in ended]
+
+
+# --- clocks --------------------------------------------------------------------------------------
 
 
 def _check_runner(deps: Deps, record: RunnerRecord, report: JanitorReport, deadline: Deadline | None) -> None:
     settings, now = deps.settings, deps.clock.now()
     name = record.runner_name
-    if _over(record.created_at, settings.runner_ttl_seconds, now):
+    if record.task_arn and _over(record.task_started_at, settings.runner_ttl_seconds, now):
         retire_runner(
-            deps, name, RunnerStatus.FAILED, f"exceeded the runner TTL of {settings.runner_ttl_seconds}s"
+            deps,
+            name,
+            RunnerStatus.FAILED,
+            f"task exceeded the runner TTL of {settings.runner_ttl_seconds}s (counted from its RunTask)",
         )
         report.expired += 1
         return
+    waiting = record.status in (RunnerStatus.STARTING, RunnerStatus.IMAGE_CREATING) and not record.task_arn
+    if waiting and _over(record.queued_since, settings.queued_too_long_seconds, now):
+        report.queued_too_long += 1
     if record.status is RunnerStatus.STARTING:
-        if record.task_arn and _over(record.status_since, settings.starting_timeout_seconds, now):
-            retire_runner(
-                deps,
-                name,
-                RunnerStatus.FAILED,
-                f"task not RUNNING within the STARTING timeout of {settings.starting_timeout_seconds}s",
-            )
-            report.timed_out += 1
+        _check_starting(deps, record, report, deadline)
     elif record.status is RunnerStatus.IMAGE_CREATING:
         _check_image_wait(deps, record, report, deadline)
     elif record.status is RunnerStatus.WAITING_FOR_JOB and _over(
         record.status_since, settings.waiting_for_job_timeout_seconds, now
     ):
-        retire_runner(
+        _end_idle(
             deps,
-            name,
-            RunnerStatus.FAILED,
-            f"no job within the WAITING_FOR_JOB timeout of {settings.waiting_for_job_timeout_seconds}s",
+            record,
+            report,
+            deadline,
+            f"no job within the WAITING_FOR_JOB timeout of {settings.waiting_for_job_timeout_seconds}s "
+            "(counted from the task reaching RUNNING)",
+            cause="waiting-timeout",
         )
+
+
+def _check_starting(
+    deps: Deps, record: RunnerRecord, report: JanitorReport, deadline: Deadline | None
+) -> None:
+    settings, now = deps.settings, deps.clock.now()
+    if record.task_arn:
+        started = record.task_started_at or record.status_since
+        if _over(started, settings.starting_timeout_seconds, now):
+            _end_idle(
+                deps,
+                record,
+                report,
+                deadline,
+                f"task not RUNNING within the STARTING timeout of {settings.starting_timeout_seconds}s "
+                "(counted from its RunTask)",
+                cause="starting-timeout",
+            )
+    elif _over(record.queued_since, settings.launch_wait_timeout_seconds, now):
+        reason = (
+            f"no task started within the launch wait limit of {settings.launch_wait_timeout_seconds}s "
+            f"(counted from the job's queued time); last error: {record.last_error or 'none'}"
+        )
+        ended = fail_runner(deps, record.runner_name, reason)
+        if ended is not None:
+            give_up(deps, ended, "queue-limit", reason)
         report.timed_out += 1
+
+
+def _end_idle(
+    deps: Deps,
+    record: RunnerRecord,
+    report: JanitorReport,
+    deadline: Deadline | None,
+    reason: str,
+    *,
+    cause: str,
+) -> None:
+    ended = retire_if_idle(deps, record, RunnerStatus.FAILED, reason)
+    if ended is None:
+        return
+    report.timed_out += 1
+    if relaunch_after_death(deps, ended, cause, deadline) is not None:
+        report.relaunched_jobs += 1
 
 
 def _check_image_wait(
     deps: Deps, record: RunnerRecord, report: JanitorReport, deadline: Deadline | None
 ) -> None:
-    """Covers a lost or never-sent CodeBuild event."""
+    """Covers a lost or never-sent CodeBuild event, and a build lock whose holder died."""
     settings, now, name = deps.settings, deps.clock.now(), record.runner_name
     image = deps.images.get_image(record.image_tag or "")
-    if (
+    if image is not None and image.state is ImageState.BUILDING and image.build_id is None:
+        if now - image.updated_at > STALE_BUILD_LOCK and record.image and record.architecture:
+            started = start_image_build(
+                deps, base_image=record.image, tag=image.tag, architecture=record.architecture
+            )
+            if started is not None:
+                report.build_locks_recovered += 1
+                deps.metrics.count("ImageBuildLocksRecovered")
+                log.warning("image %s: took over a build lock without a build (its holder died)", image.tag)
+            image = deps.images.get_image(image.tag)
+    elif (
         image is not None
         and image.state is ImageState.BUILDING
         and image.build_id
+        and not image.build_id.startswith(LOCAL_BUILD_PREFIX)
         and deps.builder is not None
     ):
         build = deps.builder.get_build(image.build_id)
@@ -123,27 +298,39 @@ def _check_image_wait(
         elif build.status in BUILD_FAILED_STATES:
             image = record_build_failure(deps, image, build.build_id, f"build {build.status}", build.log_url)
     if image is not None and image.state is ImageState.FAILED:
-        move(deps, name, RunnerStatus.FAILED, build_failure_reason(image))
+        fail_runner(deps, name, build_failure_reason(image), refusal="image")
         report.timed_out += 1
     elif image is None or image.state is ImageState.READY:
         move(deps, name, RunnerStatus.STARTING, "resuming launch after the image wait")
         launch_runner(deps, name, deadline)
         report.images_resumed += 1
     elif _over(record.status_since, settings.image_creating_timeout_seconds, now):
-        retire_runner(
+        fail_runner(
             deps,
             name,
-            RunnerStatus.FAILED,
             f"image build did not finish within the IMAGE_CREATING timeout of "
             f"{settings.image_creating_timeout_seconds}s",
+            refusal="image",
         )
         report.timed_out += 1
 
 
-def _stop_orphan_tasks(deps: Deps, active_names: set[str], report: JanitorReport) -> None:
-    for task in deps.launcher.list_tasks():
+# --- orphans -------------------------------------------------------------------------------------
+
+
+def _stop_orphan_tasks(
+    deps: Deps, running: set[str], snapshot: list[RunnerRecord], report: JanitorReport
+) -> None:
+    """Tasks of ours that run without an active record (describes only tasks no record names)."""
+    live_names = {r.runner_name for r in snapshot}
+    unknown = sorted(running - {r.task_arn for r in snapshot if r.task_arn})
+    if not unknown:
+        return
+    for task in deps.launcher.describe_tasks(unknown).values():
+        if task is None or task.last_status == "STOPPED":
+            continue
         name = task.started_by or task.tags.get("ecsrunner:runner-name")
-        if not is_our_runner_name(deps.settings.name, name) or name in active_names:
+        if not is_our_runner_name(deps.settings.name, name) or name in live_names:
             continue
         record = deps.store.get(name or "")
         if record is not None and not record.terminal:
@@ -154,9 +341,9 @@ def _stop_orphan_tasks(deps: Deps, active_names: set[str], report: JanitorReport
         report.orphan_tasks_stopped += 1
 
 
-def _delete_orphan_registrations(deps: Deps, active_names: set[str], report: JanitorReport) -> None:
+def _delete_orphan_registrations(deps: Deps, report: JanitorReport) -> None:
     for runner in deps.github.list_runners():
-        if runner.busy or runner.status != "offline" or runner.name in active_names:
+        if runner.busy or runner.status != "offline":
             continue
         if not is_our_runner_name(deps.settings.name, runner.name):
             continue

@@ -1,4 +1,7 @@
-"""``workflow_job`` events: queued jobs get a runner; in_progress and completed update it."""
+"""``workflow_job`` events: queued jobs get a runner; waiting, in_progress and completed update it.
+
+The same path accepts a queued job whether a webhook or the reconciliation with GitHub found it.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +10,22 @@ from dataclasses import dataclass
 
 from ..domain.classes import ClassSize
 from ..domain.image_ref import ImageReference, parse_image_reference
-from ..domain.images import base_image_allowed
+from ..domain.images import ImageState, base_image_allowed
 from ..domain.labels import LabelError, parse_job_labels
 from ..domain.names import derive_image_tag, is_our_runner_name, new_runner_name
 from ..domain.runner import RunnerRecord, new_runner_record
 from ..domain.status import RunnerStatus
-from ..ports import GitHubError, GitHubNotFound
 from ..webhook import WorkflowJobEvent
 from .context import Deadline, Deps, log
-from .errors import describe_error
+from .images import FAILED_BUILD_COOLDOWN
 from .launch import launch_runner
 from .outcomes import Outcome
-from .records import annotate
-from .retire import launch_waiting, retire_runner
+from .records import LAUNCH_LEASE, annotate
+from .relaunch import CONFIG_REFUSALS, GIVEN_UP, replace_runner
+from .repositories import remember_repository
+from .retire import launch_waiting, retire_if_idle
+
+APPROVAL_WAIT = "job waits for an environment approval"
 
 
 class JobRefused(Exception):
@@ -35,6 +41,8 @@ class JobSpec:
 def handle_workflow_job(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None = None) -> Outcome:
     if event.action == "queued":
         return accept_queued_job(deps, event, deadline)
+    if event.action == "waiting":
+        return job_waiting(deps, event, deadline)
     if event.action == "in_progress":
         return job_started(deps, event, deadline)
     if event.action == "completed":
@@ -71,7 +79,24 @@ def job_spec(deps: Deps, event: WorkflowJobEvent) -> JobSpec | None:
     return JobSpec(size=size, image=image)
 
 
-def accept_queued_job(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None) -> Outcome:
+def _spec_fields(deps: Deps, spec: JobSpec) -> dict[str, object]:
+    architecture = spec.size.architecture.value
+    return {
+        "class_name": spec.size.name,
+        "image": spec.image.canonical,
+        "image_tag": derive_image_tag(spec.image.canonical, deps.settings.build_context_digest, architecture),
+        "architecture": architecture,
+    }
+
+
+def accept_queued_job(
+    deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None, *, source: str = "webhook"
+) -> Outcome:
+    if event.status == "waiting":
+        # GitHub queues a job behind an environment's protection rule as "waiting": no task until
+        # a reviewer approves it and it is queued for real (possibly hours later).
+        deps.metrics.count("JobsWaitingForApproval")
+        return Outcome("waiting", f"job {event.job_id}: {APPROVAL_WAIT}; its runner starts when it is queued")
     refusal: str | None = None
     try:
         spec = job_spec(deps, event)
@@ -86,17 +111,12 @@ def accept_queued_job(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | 
         "run_url": event.run_url,
         "workflow_name": event.workflow_name,
         "job_name": event.job_name,
+        "job_queued_at": event.created_at or now,
     }
     if spec is not None:
-        architecture = spec.size.architecture.value
-        fields.update(
-            class_name=spec.size.name,
-            image=spec.image.canonical,
-            image_tag=derive_image_tag(
-                spec.image.canonical, deps.settings.build_context_digest, architecture
-            ),
-            architecture=architecture,
-        )
+        fields.update(_spec_fields(deps, spec), next_attempt_at=now + LAUNCH_LEASE)
+    else:
+        fields.update(refusal="labels")
     record = new_runner_record(
         runner_name=new_runner_name(deps.settings.name),
         job_id=event.job_id,
@@ -104,28 +124,95 @@ def accept_queued_job(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | 
         labels=tuple(str(label) for label in event.labels),
         at=now,
         status=RunnerStatus.FAILED if refusal else RunnerStatus.STARTING,
-        reason=refusal or f"job {event.job_id} queued",
-        **fields,
+        reason=refusal
+        or f"job {event.job_id} queued" + (" (found on GitHub)" if source != "webhook" else ""),
+        fields=fields,
     )
-    if not deps.store.create(record):
-        existing = deps.store.get_by_job(event.job_id)
-        deps.metrics.count("DuplicateDeliveries")
-        return Outcome(
-            "duplicate",
-            f"job {event.job_id} already has a runner",
-            existing.runner_name if existing else None,
-        )
+    result = deps.store.create(record, take_slot=refusal is None)
+    if not result.created or result.record is None:
+        existing = deps.store.get(result.existing_runner) if result.existing_runner else None
+        if source == "webhook":
+            deps.metrics.count("DuplicateDeliveries")
+        return _job_has_a_runner(deps, event, existing, deadline, spec=spec, refusal=refusal)
+    remember_repository(deps, event.repository)
     log_extra = {"job_id": event.job_id, "runner_name": record.runner_name}
     if refusal:
         deps.metrics.count("RunnersFailed", reason="labels")
+        deps.metrics.count("JobsRefused", reason="labels")
         log.warning("job %s refused: %s", event.job_id, refusal, extra=log_extra)
         return Outcome("refused", refusal, record.runner_name)
     deps.metrics.count("RunnersAccepted")
     log.info("job %s accepted as runner %s", event.job_id, record.runner_name, extra=log_extra)
-    after = launch_runner(deps, record.runner_name, deadline)
+    after = launch_runner(deps, record.runner_name, deadline, current=result.record)
     status = after.status if after else record.status
     detail = after.status_reason if after else record.status_reason
     return Outcome("accepted", f"{status}: {detail}", record.runner_name)
+
+
+def _job_has_a_runner(
+    deps: Deps,
+    event: WorkflowJobEvent,
+    existing: RunnerRecord | None,
+    deadline: Deadline | None,
+    *,
+    spec: JobSpec | None,
+    refusal: str | None,
+) -> Outcome:
+    """A queued job whose guard names ``existing``: a duplicate, unless that runner can no longer
+    take it (it took another job, ended before taking one, or was refused for a configuration the
+    operator has fixed since): then the job gets a successor."""
+    job_id = event.job_id
+    if existing is None or existing.run_job_id == job_id:
+        return Outcome(
+            "duplicate", f"job {job_id} already has a runner", existing.runner_name if existing else None
+        )
+    name = existing.runner_name
+    if not existing.terminal and existing.run_job_id is None:
+        return Outcome("duplicate", f"job {job_id} already has runner {name} ({existing.status})", name)
+    if existing.refusal in GIVEN_UP:
+        return Outcome("duplicate", f"job {job_id} was given up: {existing.status_reason}", name)
+    if existing.refusal in CONFIG_REFUSALS and (refusal or not _fixed_since(deps, existing, spec)):
+        return Outcome("duplicate", f"job {job_id} is still refused: {existing.status_reason}", name)
+    if spec is None:
+        return Outcome("duplicate", f"job {job_id} is refused now: {refusal}", name)
+    if existing.run_job_id is not None:
+        why = f"its runner {name} took job {existing.run_job_id}"
+    elif existing.refusal:
+        why = f"the configuration that refused it changed ({existing.refusal})"
+    else:
+        why = f"its runner {name} ended before taking it ({existing.status})"
+    successor = replace_runner(
+        deps, existing, f"job {job_id} queued; {why}", deadline, fields=_spec_fields(deps, spec)
+    )
+    if successor is None:
+        return Outcome("duplicate", f"job {job_id} got its new runner from another delivery", name)
+    return Outcome("accepted", f"{successor.status}: {successor.status_reason}", successor.runner_name)
+
+
+def _fixed_since(deps: Deps, refused: RunnerRecord, spec: JobSpec | None) -> bool:
+    """Would the job be served now? Labels: they parse and their class exists (``spec``). A failed
+    image build: only once a new build may start (or the image was built out of band)."""
+    if spec is None:
+        return False
+    if refused.refusal != "image" or not refused.image_tag:
+        return True
+    image = deps.images.get_image(refused.image_tag)
+    if image is None or image.state is ImageState.READY:
+        return True
+    return image.state is ImageState.FAILED and image.updated_at <= deps.clock.now() - FAILED_BUILD_COOLDOWN
+
+
+def job_waiting(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None = None) -> Outcome:
+    """The job waits for a reviewer: its idle runner (if any) is retired so no task bills through the
+    approval; the guard stays, and the job's next ``queued`` gets it a new runner."""
+    deps.metrics.count("JobsWaitingForApproval")
+    record = deps.store.get_by_job(event.job_id)
+    if record is None or record.terminal or record.took_job:
+        return Outcome("waiting", f"job {event.job_id}: {APPROVAL_WAIT}")
+    ended = retire_if_idle(deps, record, RunnerStatus.OFFLINE, f"job {event.job_id}: {APPROVAL_WAIT}")
+    if ended is not None:
+        launch_waiting(deps, deadline, limit=1)
+    return Outcome("waiting", f"job {event.job_id}: {APPROVAL_WAIT}", record.runner_name)
 
 
 def job_started(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None = None) -> Outcome:
@@ -143,9 +230,14 @@ def job_started(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None =
     before, after = deps.store.update(name, running)
     if before is None:
         return Outcome("ignored", f"no record for runner {name}")
-    replace_displaced_runner(deps, after or before, event.labels, deadline)
+    replace_displaced_runner(deps, after or before, deadline)
     if after is None or after.status is not RunnerStatus.RUNNING:
         return Outcome("noop", f"runner already {before.status}", name)
+    if before.status is not RunnerStatus.RUNNING:
+        queued_at = event.created_at or after.queued_since
+        deps.metrics.seconds(
+            "JobStartLatency", (now - queued_at).total_seconds(), start="warm" if after.pool else "cold"
+        )
     deps.jit.delete(name)
     return Outcome("running", f"job {event.job_id}", name)
 
@@ -163,79 +255,47 @@ def job_completed(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None
         )
         if before is not None:
             # One of our runners ran it (if in_progress was lost, the swap is handled here).
-            replace_displaced_runner(deps, after or before, event.labels, deadline)
+            replace_displaced_runner(deps, after or before, deadline)
             return Outcome("completed", f"job {event.job_id}: {event.conclusion}", name)
     surplus = deps.store.get_by_job(event.job_id)
-    if surplus is not None and surplus.runner_name != name:
-        _retire_if_idle(
-            deps, surplus, f"job {event.job_id} finished ({event.conclusion}) without this runner", deadline
-        )
+    if surplus is not None and surplus.runner_name != name and _idle(surplus):
+        reason = f"job {event.job_id} finished ({event.conclusion}) without this runner"
+        if retire_if_idle(deps, surplus, RunnerStatus.OFFLINE, reason) is not None:
+            launch_waiting(deps, deadline, limit=1)  # its slot is free
     return outcome
 
 
-def replace_displaced_runner(
-    deps: Deps, runner: RunnerRecord, taken_labels: Iterable[object], deadline: Deadline | None
-) -> None:
+def replace_displaced_runner(deps: Deps, runner: RunnerRecord, deadline: Deadline | None) -> None:
     """``runner`` was launched for one job and took another (GitHub gives an idle runner any queued
-    job its labels cover). When the job it took has the same labels, the runner launched for that
-    job takes the displaced one: nothing to do. When it has fewer, no runner left can run the
-    displaced job: launch a replacement with its labels, and retire the runner launched for the job
-    taken if it is still idle. Idempotent: the displaced job's guard moves to the replacement."""
+    job its labels cover). The runner launched for the job taken (the left-over) takes the displaced
+    job when it is alive, idle and has every label of it; otherwise the displaced job gets a successor
+    (which asks GitHub first). A left-over that cannot run the displaced job is retired if idle.
+    Idempotent: the displaced job's guard moves to the successor once."""
     taken, displaced = runner.run_job_id, runner.job_id
-    if taken is None or taken == displaced or not _label_set(taken_labels) < _label_set(runner.labels):
+    if taken is None or taken == displaced:
         return
-    replacement = new_runner_record(
-        runner_name=new_runner_name(deps.settings.name),
-        job_id=displaced,
-        repository=runner.repository,
-        labels=runner.labels,
-        at=deps.clock.now(),
-        reason=f"job {displaced} queued; its runner {runner.runner_name} took job {taken}",
-        class_name=runner.class_name,
-        image=runner.image,
-        image_tag=runner.image_tag,
-        architecture=runner.architecture,
-        run_id=runner.run_id,
-        run_url=runner.run_url,
-        workflow_name=runner.workflow_name,
-        job_name=runner.job_name,
-        replaces=runner.runner_name,
-    )
-    if deps.store.create(replacement, replacing=runner.runner_name):
-        deps.metrics.count("RunnersReplaced")
-        log.info(
-            "job %s: runner %s took job %s, which has fewer labels; replacement %s",
-            displaced,
-            runner.runner_name,
-            taken,
-            replacement.runner_name,
-            extra={"job_id": displaced, "runner_name": replacement.runner_name},
-        )
-        launch_runner(deps, replacement.runner_name, deadline)
     left_over = deps.store.get_by_job(taken)
-    if left_over is not None and left_over.runner_name != runner.runner_name:
-        _retire_if_idle(deps, left_over, f"job {taken} ran on runner {runner.runner_name}", deadline)
+    if left_over is not None and left_over.runner_name == runner.runner_name:
+        left_over = None
+    if (
+        left_over is not None
+        and _idle(left_over)
+        and _label_set(runner.labels) <= _label_set(left_over.labels)
+    ):
+        return  # the left-over runner takes the displaced job
+    reason = f"job {displaced} queued; its runner {runner.runner_name} took job {taken}"
+    if replace_runner(deps, runner, reason, deadline) is not None:
+        deps.metrics.count("RunnersReplaced")
+    if left_over is not None and _idle(left_over):
+        # It cannot run the displaced job, and its own job ran on ``runner``: it is surplus.
+        reason = f"job {taken} ran on runner {runner.runner_name}"
+        if retire_if_idle(deps, left_over, RunnerStatus.OFFLINE, reason) is not None:
+            launch_waiting(deps, deadline, limit=1)  # its task's STOPPED event will be a no-op
 
 
 def _idle(record: RunnerRecord) -> bool:
-    return not record.terminal and record.status is not RunnerStatus.RUNNING and record.run_job_id is None
+    return not record.terminal and not record.took_job
 
 
 def _label_set(labels: Iterable[object]) -> frozenset[str]:
     return frozenset(str(label).lower() for label in labels)
-
-
-def _retire_if_idle(deps: Deps, record: RunnerRecord, reason: str, deadline: Deadline | None) -> None:
-    """The job this runner was launched for is gone; remove the runner unless it took another job."""
-    if not _idle(record):
-        return
-    if record.github_runner_id is not None:
-        try:
-            deps.github.delete_runner(record.github_runner_id)  # refused while the runner is busy
-        except GitHubNotFound:
-            pass
-        except GitHubError as exc:
-            log.info("runner %s kept: %s", record.runner_name, describe_error(exc))
-            return
-    retire_runner(deps, record.runner_name, RunnerStatus.OFFLINE, reason)
-    launch_waiting(deps, deadline, limit=1)  # its slot is free; its task's STOPPED event will be a no-op

@@ -29,6 +29,13 @@ class JanitorReport:
     images_resumed: int = 0
     orphan_tasks_stopped: int = 0
     orphan_runners_deleted: int = 0
+    relaunched_jobs: int = 0  # runners ended by a timeout whose job got a new runner
+    tasks_reconciled: int = 0  # active records whose task had stopped without an event
+    build_locks_recovered: int = 0
+    jobs_reconciled: int = 0  # queued on GitHub without a runner of ours: given one
+    webhooks_redelivered: int = 0
+    github_requests: int = 0  # spent by the reconciliation
+    queued_too_long: int = 0  # jobs of ours still without a task after queued_too_long_seconds
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:

@@ -6,16 +6,24 @@ job that asks for it, and a build the control plane already started is followed,
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from ..domain.classes import Architecture
 from ..domain.image_ref import parse_image_reference
-from ..domain.images import ImageRecord, ImageState, base_image_allowed
+from ..domain.images import LOCAL_BUILD_PREFIX, ImageRecord, ImageState, base_image_allowed
 from ..domain.names import derive_image_tag
 from ..settings import Settings
 from .context import Deps
 from .errors import PermanentLaunchError
-from .images import FAILED_BUILD_COOLDOWN, build_failure_reason, register_ready_image, start_image_build
+from .images import (
+    FAILED_BUILD_COOLDOWN,
+    STALE_BUILD_LOCK,
+    build_failure_reason,
+    register_ready_image,
+    start_image_build,
+)
 
 
 class PrebuildRefused(Exception):
@@ -120,14 +128,25 @@ def lock_local_build(deps: Deps, target: ImageTarget) -> ImageRecord | None:
         state=ImageState.BUILDING,
         created_at=now,
         updated_at=now,
+        # Marks the lock as a local build's: the janitor takes it over only after the
+        # IMAGE_CREATING timeout, in case this process dies (a killed `images build --local`).
+        build_id=f"{LOCAL_BUILD_PREFIX}{uuid.uuid4()}",
     )
-    if not deps.images.lock_build(lock, retry_failed_before=now):
-        return None
-    return lock
+    taken = deps.images.lock_build(
+        lock,
+        retry_failed_before=now,
+        stale_lock_before=now - STALE_BUILD_LOCK,
+        stale_local_before=now - timedelta(seconds=deps.settings.image_creating_timeout_seconds),
+    )
+    return lock if taken else None
 
 
 def release_local_build(deps: Deps, target: ImageTarget) -> None:
     """Give the lock back after a failed local build, so that a later build can start."""
     image = deps.images.get_image(target.tag)
-    if image is not None and image.state is ImageState.BUILDING and image.build_id is None:
+    if (
+        image is not None
+        and image.state is ImageState.BUILDING
+        and (image.build_id or "").startswith(LOCAL_BUILD_PREFIX)
+    ):
         deps.images.delete_image(target.tag)

@@ -71,12 +71,26 @@ def unstorable(event: WorkflowJobEvent) -> str | None:
     return None
 
 
+def _signed(deps: Deps, request: WebhookRequest) -> bool:
+    """The signature matches the webhook secret; on a mismatch the secret is read again first (at
+    most every 30 s), so a delivery signed with a just-rotated secret is not refused."""
+    header = request.header("x-hub-signature-256")
+    cached = deps.secrets.webhook_secret()
+    if verify_signature(cached, request.body, header):
+        return True
+    if not header:
+        return False
+    fresh = deps.secrets.webhook_secret(refresh=True)
+    if fresh == cached:
+        return False
+    deps.metrics.count("CredentialsReloaded", secret="webhook")  # noqa: S106 (a dimension value)
+    return verify_signature(fresh, request.body, header)
+
+
 def handle_webhook(deps: Deps, request: WebhookRequest, deadline: Deadline | None = None) -> WebhookResponse:
     if len(request.body) > MAX_BODY_BYTES:
         return WebhookResponse(413, {"message": f"body larger than {MAX_BODY_BYTES} bytes"})
-    if not verify_signature(
-        deps.secrets.webhook_secret(), request.body, request.header("x-hub-signature-256")
-    ):
+    if not _signed(deps, request):
         log.warning("webhook refused: missing or invalid signature")
         deps.metrics.count("WebhookRejected", reason="signature")
         return WebhookResponse(401, {"message": "missing or invalid X-Hub-Signature-256"})

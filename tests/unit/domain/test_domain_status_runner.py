@@ -220,3 +220,29 @@ def test_any_sequence_of_attempts_follows_the_table(
         assert rec.next_attempt_at is None
     else:
         assert rec.holds_slot
+
+
+def test_a_note_records_when_a_clock_starts_without_changing_the_status() -> None:
+    at = T0 + timedelta(seconds=30)
+    rec = record().note("task started (RunTask)", at)
+    assert rec.status is S.STARTING and rec.status_reason == "job 11 queued"
+    assert rec.history[-1] == HistoryEntry(S.STARTING, at, "task started (RunTask)")
+    assert rec.status_since == at  # the latest entry: when the current clock started
+    assert rec.updated_at == at
+
+
+def test_took_job_is_true_once_the_runner_ran_a_job_even_after_it_ended() -> None:
+    assert not record().took_job
+    assert record().touch(T0, run_job_id=5).took_job
+    busy = record().transition(S.RUNNING, "GitHub reports it busy", T0)
+    assert busy is not None and busy.took_job
+    ended = busy.transition(S.FAILED, "TTL", T0)
+    assert ended is not None and ended.took_job and ended.run_job_id is None
+    died = record().transition(S.FAILED, "task stopped", T0)
+    assert died is not None and not died.took_job
+
+
+def test_queued_since_is_the_jobs_queued_time_when_known() -> None:
+    queued = T0 - timedelta(minutes=20)
+    assert record().queued_since == T0
+    assert record(job_queued_at=queued).queued_since == queued
