@@ -3,7 +3,8 @@
 Each takes the request (already validated against the description and authenticated) and
 answers a :class:`Reply`. Behaviour follows GitHub's documentation: 409 for a duplicate runner
 name, 422 when deleting a runner that is running a job, pagination with ``per_page`` (at most 100),
-``page`` and a ``Link`` header.
+``page`` and a ``Link`` header. Runs and installations are in :mod:`.github_run_ops`, webhook
+deliveries in :mod:`.github_hook_ops`.
 """
 
 from __future__ import annotations
@@ -11,38 +12,20 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import math
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING
 
+from . import github_hook_ops, github_run_ops
+from .github_examples import API, WEB
 from .github_replies import Reply, error, not_found, validation_failed
-from .github_state import API, WEB, iso, org_scope, repo_scope
+from .github_requests import ApiRequest, numbered_page
+from .github_state import iso
 
 if TYPE_CHECKING:
     from .github_standin import GitHubStandIn
 
-MAX_PER_PAGE = 100
-DEFAULT_PER_PAGE = 30
 TOKEN_LIFETIME_SECONDS = 3600
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    operation_id: str
-    path_params: dict[str, str]
-    query: dict[str, str]
-    body: Any
-    page_url: str  # absolute URL of the path, for Link headers
-
-    @property
-    def scope(self) -> str:
-        if "org" in self.path_params:
-            return org_scope(self.path_params["org"])
-        return repo_scope(f"{self.path_params['owner']}/{self.path_params['repo']}")
-
 
 Operation = Callable[["GitHubStandIn", ApiRequest], Reply]
 
@@ -68,15 +51,10 @@ def generate_jitconfig(standin: GitHubStandIn, request: ApiRequest) -> Reply:
 
 
 def list_runners(standin: GitHubStandIn, request: ApiRequest) -> Reply:
-    per_page = min(max(int(request.query.get("per_page", DEFAULT_PER_PAGE)), 1), MAX_PER_PAGE)
-    page = max(int(request.query.get("page", 1)), 1)
     runners = standin.state.runners_in(request.scope, request.query.get("name"))
-    chunk = runners[(page - 1) * per_page : page * per_page]
-    reply = Reply(200, {"total_count": len(runners), "runners": [r.to_api() for r in chunk]})
-    link = _link_header(request, page, per_page, max(1, math.ceil(len(runners) / per_page)))
-    if link:
-        reply.headers["Link"] = link
-    return reply
+    page = numbered_page(request, runners)
+    body = {"total_count": len(runners), "runners": [r.to_api() for r in page.items]}
+    return Reply(200, body, {"Link": page.link} if page.link else {})
 
 
 def get_runner(standin: GitHubStandIn, request: ApiRequest) -> Reply:
@@ -97,15 +75,18 @@ def delete_runner(standin: GitHubStandIn, request: ApiRequest) -> Reply:
 
 
 def get_job(standin: GitHubStandIn, request: ApiRequest) -> Reply:
-    repository = f"{request.path_params['owner']}/{request.path_params['repo']}"
-    job = standin.state.job_in(repository, int(request.path_params["job_id"]))
+    job = standin.state.job_in(request.repository, int(request.path_params["job_id"]))
     return not_found() if job is None else Reply(200, job.to_api())
 
 
 def get_installation(standin: GitHubStandIn, request: ApiRequest) -> Reply:
     app = standin.app
     account = request.path_params.get("org") or request.path_params.get("owner", "")
-    if app is None or not app.installed_on(request.scope):
+    if "org" in request.path_params:
+        installed = app is not None and app.installed_on(request.scope)
+    else:
+        installed = standin.installation_for(request.repository) is not None
+    if app is None or not installed:
         return not_found()
     installation = copy.deepcopy(standin.contract.document["components"]["examples"]["installation"]["value"])
     installation.update(
@@ -141,19 +122,6 @@ def rate_limit(standin: GitHubStandIn, request: ApiRequest) -> Reply:
     return Reply(200, {"resources": resources, "rate": dict(core)})
 
 
-def _link_header(request: ApiRequest, page: int, per_page: int, last: int) -> str:
-    def url(number: int) -> str:
-        query = {k: v for k, v in request.query.items() if k not in ("page", "per_page")}
-        return f"{request.page_url}?{urlencode({**query, 'per_page': per_page, 'page': number})}"
-
-    links = []
-    if page < last:
-        links += [f'<{url(page + 1)}>; rel="next"', f'<{url(last)}>; rel="last"']
-    if page > 1:
-        links += [f'<{url(1)}>; rel="first"', f'<{url(page - 1)}>; rel="prev"']
-    return ", ".join(links)
-
-
 OPERATIONS: dict[str, Operation] = {
     "actions/generate-runner-jitconfig-for-repo": generate_jitconfig,
     "actions/generate-runner-jitconfig-for-org": generate_jitconfig,
@@ -168,7 +136,15 @@ OPERATIONS: dict[str, Operation] = {
     "apps/get-org-installation": get_installation,
     "apps/create-installation-access-token": create_installation_token,
     "rate-limit/get": rate_limit,
+    **github_run_ops.OPERATIONS,
+    **github_hook_ops.OPERATIONS,
 }
 APP_JWT_OPERATIONS = frozenset(
-    {"apps/get-repo-installation", "apps/get-org-installation", "apps/create-installation-access-token"}
+    {
+        "apps/get-repo-installation",
+        "apps/get-org-installation",
+        "apps/create-installation-access-token",
+        *github_hook_ops.APP_JWT_OPERATIONS,
+    }
 )
+INSTALLATION_TOKEN_OPERATIONS = github_run_ops.INSTALLATION_TOKEN_OPERATIONS

@@ -1,27 +1,40 @@
-"""The "runner side" of the GitHub stand-in: JIT runners coming online, taking jobs, finishing.
+"""The "runner side" of the GitHub stand-in: jobs queued (alone, or a run of several: a matrix),
+held for an environment's approval, JIT runners coming online, taking jobs, finishing.
 
 Webhook payloads start from GitHub's real examples in ``tests/fixtures/github/webhooks`` and change
 only ids, labels, runner fields, action/status/conclusion and the repository (its names and URLs,
 and the organization login when the example has one).
+
+A job behind a protected environment follows GitHub's sequence: a ``queued`` delivery whose
+``workflow_job.status`` is ``waiting`` (GitHub's ``queued.with-deployment`` example), a ``waiting``
+delivery, and after approval a ``queued`` delivery with status ``queued``. A waiting job is never
+given to a runner.
+
+Given ``hooks``, every change is also sent as a ``workflow_job`` webhook to the hooks that
+subscribe to the job's repository; without, the caller builds payloads with :meth:`payload`.
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import hmac
 import json
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ecsrunner_core.webhook import sign
 
-from .github_state import API, DEFAULT_GROUP_NAME, WEB, GitHubState, Job, Runner, iso
+from .github_examples import API, WEB, retarget_repository, retarget_urls
+from .github_hooks import Delivery, Hooks
+from .github_state import DEFAULT_GROUP_NAME, GitHubState, Job, Runner, iso
 
 WEBHOOK_EXAMPLES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "github" / "webhooks"
 EXAMPLE_FOR_ACTION = {
     "queued": "workflow_job.queued.json",
+    "queued:waiting": "workflow_job.queued.with-deployment.json",
+    "waiting": "workflow_job.waiting.json",
     "in_progress": "workflow_job.in_progress.json",
     "completed:success": "workflow_job.completed.success.with-organization.json",
     "completed:failure": "workflow_job.completed.failure.with-organization.json",
@@ -33,18 +46,76 @@ class RunnerSimError(RuntimeError):
 
 
 class RunnerSimulator:
-    def __init__(self, state: GitHubState) -> None:
+    def __init__(self, state: GitHubState, hooks: Hooks | None = None) -> None:
         self.state = state
+        self.hooks = hooks
+        self.sent: list[Delivery] = []
 
     def queue_job(
         self,
         repository: str,
-        labels: list[str] | tuple[str, ...],
+        labels: Sequence[str],
         *,
         name: str = "build",
         workflow: str = "CI",
+        run_id: int | None = None,
+        awaiting_approval: bool = False,
     ) -> Job:
-        return self.state.add_job(repository, tuple(labels), name, workflow)
+        """A queued job in run ``run_id``, or in a run of its own; ``awaiting_approval``: its
+        environment needs a reviewer first (status ``waiting`` until :meth:`approve`)."""
+        status = "waiting" if awaiting_approval else "queued"
+        job = self.state.add_job(repository, tuple(labels), name, workflow, run_id=run_id, status=status)
+        self._emit(job, "queued")
+        if awaiting_approval:
+            self._emit(job, "waiting")
+        return job
+
+    def queue_run(
+        self,
+        repository: str,
+        labels: Sequence[Sequence[str]],
+        *,
+        workflow: str = "CI",
+        name: str = "build",
+        awaiting_approval: bool = False,
+    ) -> list[Job]:
+        """One workflow run with a job per entry of ``labels`` (a matrix), named ``name (1)``..."""
+        run = self.state.add_run(repository, workflow)
+        return [
+            self.queue_job(
+                repository,
+                job_labels,
+                name=f"{name} ({index})" if len(labels) > 1 else name,
+                run_id=run.id,
+                awaiting_approval=awaiting_approval,
+            )
+            for index, job_labels in enumerate(labels, start=1)
+        ]
+
+    def hold_for_approval(self, job: Job) -> Job:
+        """A queued job's environment now needs a reviewer: status ``waiting``."""
+        with self.state.lock:
+            if job.status != "queued":
+                raise RunnerSimError(f"job {job.id} is {job.status}, not queued")
+            job.status = "waiting"
+        self._emit(job, "waiting")
+        return job
+
+    def approve(self, job: Job) -> Job:
+        """A reviewer approved the job's environment: it is queued for a runner again."""
+        with self.state.lock:
+            if job.status != "waiting":
+                raise RunnerSimError(f"job {job.id} is {job.status}, not waiting for approval")
+            job.status = "queued"
+        self._emit(job, "queued")
+        return job
+
+    def rerun(self, run_id: int) -> list[Job]:
+        """GitHub's "Re-run all jobs": a new attempt with a queued copy of every job of the run."""
+        jobs = self.state.rerun(run_id)
+        for job in jobs:
+            self._emit(job, "queued")
+        return jobs
 
     def runner_online(self, encoded_jit_config: str) -> Runner:
         """What ``run.sh --jitconfig`` does: the runner registered by generate-jitconfig connects."""
@@ -73,14 +144,24 @@ class RunnerSimulator:
             runner = self.state.runners.get(runner_id)
             if runner is None or runner.status != "online" or runner.busy:
                 return None
-            for job in sorted(self.state.jobs.values(), key=lambda j: j.id):
-                if job.status == "queued" and runner.serves(job.repository) and runner.satisfies(job.labels):
-                    job.status, job.started_at = "in_progress", self.state.clock()
-                    job.runner_id, job.runner_name = runner.id, runner.name
-                    job.runner_group_id = runner.runner_group_id
-                    runner.busy, runner.job_id = True, job.id
-                    return job
-            return None
+            job = next(
+                (
+                    job
+                    for job in sorted(self.state.jobs.values(), key=lambda j: j.id)
+                    if job.status == "queued"
+                    and runner.serves(job.repository)
+                    and runner.satisfies(job.labels)
+                ),
+                None,
+            )
+            if job is None:
+                return None
+            job.status, job.started_at = "in_progress", self.state.clock()
+            job.runner_id, job.runner_name = runner.id, runner.name
+            job.runner_group_id = runner.runner_group_id
+            runner.busy, runner.job_id = True, job.id
+        self._emit(job, "in_progress")
+        return job
 
     def complete_job(self, job_id: int, conclusion: str = "success") -> Job:
         """Finish a job. Its ephemeral runner deregisters itself, as JIT runners do after one job."""
@@ -91,25 +172,37 @@ class RunnerSimulator:
             job.status, job.conclusion, job.completed_at = "completed", conclusion, self.state.clock()
             if job.runner_id is not None:
                 self.state.remove_runner(job.runner_id)
-            return job
+        self._emit(job, "completed")
+        return job
 
     def payload(self, job: Job, action: str | None = None) -> dict[str, Any]:
-        """The ``workflow_job`` webhook payload for the job's current state."""
+        """The ``workflow_job`` webhook payload for the job's current state (``action`` defaults to
+        the job's status)."""
         action = action or job.status
-        key = (
-            f"completed:{'success' if job.conclusion == 'success' else 'failure'}"
-            if action == "completed"
-            else action
-        )
+        if action == "completed":
+            key = f"completed:{'success' if job.conclusion == 'success' else 'failure'}"
+        elif action == "queued" and job.status == "waiting":
+            key = "queued:waiting"
+        else:
+            key = action
         if key not in EXAMPLE_FOR_ACTION:
             raise RunnerSimError(f"no example payload for action {action!r}")
         payload: dict[str, Any] = json.loads((WEBHOOK_EXAMPLES / EXAMPLE_FOR_ACTION[key]).read_text("utf-8"))
         payload["action"] = action
-        payload["repository"] = _retarget_repository(payload["repository"], job.repository)
+        old_full_name = payload["repository"]["full_name"]
+        payload["repository"] = retarget_repository(
+            payload["repository"], job.repository, self.state.repository_id(job.repository)
+        )
+        if "deployment" in payload:
+            payload["deployment"] = retarget_urls(payload["deployment"], old_full_name, job.repository)
         if "organization" in payload:
             payload["organization"]["login"] = job.repository.split("/", 1)[0]
         _update_job(payload["workflow_job"], job, action)
         return payload
+
+    def _emit(self, job: Job, action: str) -> None:
+        if self.hooks is not None:
+            self.sent += self.hooks.send("workflow_job", self.payload(job, action))
 
 
 def webhook_delivery(event: str, payload: dict[str, Any], secret: bytes) -> tuple[bytes, dict[str, str]]:
@@ -134,38 +227,27 @@ def _update_job(data: dict[str, Any], job: Job, action: str) -> None:
         url=f"{API}/repos/{job.repository}/actions/jobs/{job.id}",
         html_url=f"{WEB}/{job.repository}/actions/runs/{job.run_id}/job/{job.id}",
         check_run_url=f"{API}/repos/{job.repository}/check-runs/{job.id}",
-        status="queued" if action == "queued" else job.status,
+        status=_payload_status(job, action),
         conclusion=job.conclusion if action == "completed" else None,
         labels=list(job.labels),
         runner_id=job.runner_id,
         runner_name=job.runner_name,
         runner_group_id=job.runner_group_id,
         runner_group_name=DEFAULT_GROUP_NAME if job.runner_group_id is not None else None,
+        run_attempt=job.run_attempt,
         name=job.name,
         workflow_name=job.workflow_name,
         created_at=iso(job.created_at),
         started_at=iso(job.started_at if job.started_at is not None else job.created_at),
         completed_at=iso(job.completed_at) if job.completed_at is not None else None,
     )
-    if action == "queued":
+    if action == "queued" and "steps" in data:
         data["steps"] = []
 
 
-def _retarget_repository(repository: dict[str, Any], full_name: str) -> dict[str, Any]:
-    old_full_name = repository["full_name"]
-    old_owner = repository["owner"]["login"]
-    owner, name = full_name.split("/", 1)
-
-    def swap(value: Any) -> Any:
-        if isinstance(value, str):
-            return value.replace(old_full_name, full_name).replace(f"/{old_owner}", f"/{owner}")
-        if isinstance(value, dict):
-            return {key: swap(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [swap(item) for item in value]
-        return value
-
-    result = dict(swap(copy.deepcopy(repository)))
-    result.update(name=name, full_name=full_name)
-    result["owner"]["login"] = owner
-    return result
+def _payload_status(job: Job, action: str) -> str:
+    if action == "queued":
+        return "waiting" if job.status == "waiting" else "queued"
+    if action == "waiting":
+        return "waiting"
+    return job.status

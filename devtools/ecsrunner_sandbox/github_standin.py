@@ -6,12 +6,17 @@ Every request and every response is checked against GitHub's OpenAPI description
 that assert ``violations == []`` fail either way.
 
 Auth: a configured PAT, or a GitHub App: an RS256 JWT (checked with the App's public key against
-GitHub's rules) for the installation endpoints and token minting, and the minted installation
-tokens (until they expire) for the rest. Anything else gets 401.
+GitHub's rules) for the installation endpoints, token minting and the App hook's deliveries, and
+the minted installation tokens (until they expire) for the rest. ``GET /installation/repositories``
+takes an installation token only (403 for the PAT). Anything else gets 401.
+
+``hooks`` (:class:`.github_hooks.Hooks`) are the webhooks that send events to targets and record
+their deliveries; ``state`` holds runners, runs and jobs (:class:`.github_runner_sim.RunnerSimulator`
+moves them).
 
 Usage::
 
-    with GitHubStandIn(pat="ghp_x", path_prefix="/api/v3") as github:
+    with serving(pat="ghp_x", path_prefix="/api/v3") as github:  # fails if any violation was seen
         client = GitHubClient(github.api_url, PatAuth("ghp_x"), scope_repo="o/r")
 """
 
@@ -24,7 +29,8 @@ import math
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -32,16 +38,26 @@ from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.datastructures import Headers
 
-from .github_api_ops import APP_JWT_OPERATIONS, OPERATIONS, ApiRequest
+from .github_api_ops import APP_JWT_OPERATIONS, INSTALLATION_TOKEN_OPERATIONS, OPERATIONS
 from .github_faults import JIT_OPERATIONS, Fault, FaultPlan, JitCeiling, primary_limit
+from .github_hooks import Hooks
 from .github_replies import Reply, error, not_found
-from .github_state import GitHubState
+from .github_requests import ApiRequest
+from .github_state import GitHubState, org_scope, repo_scope
 from .openapi_validation import OpenApiContract, github_contract
 
 DEFAULT_PAT = "ghp_standinPersonalAccessToken0000000000"
 API_VERSIONS = frozenset({"2022-11-28", "2026-03-10"})
 JWT_MAX_LIFETIME_SECONDS = 600
 PRIMARY_WINDOW_SECONDS = 3600
+PAT_ON_INSTALLATION_ENDPOINT = (
+    "You must authenticate with an installation access token in order to list repositories for an "
+    "installation."
+)
+
+
+class OpenApiViolations(AssertionError):
+    """The stand-in saw traffic that GitHub's OpenAPI description does not allow."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +93,7 @@ class GitHubStandIn:
         self.clock = clock
         self.contract = contract or github_contract()
         self.state = GitHubState(clock)
+        self.hooks = Hooks(clock, installation_for=self.installation_for, seed=seed)
         self.faults = FaultPlan(seed)
         self.jit_ceiling = JitCeiling(jit_ceiling_per_minute, clock) if jit_ceiling_per_minute else None
         self.primary_limit_per_hour = primary_limit_per_hour
@@ -137,6 +154,29 @@ class GitHubStandIn:
     def calls_to(self, method: str, path_suffix: str) -> list[tuple[str, str, int]]:
         return [call for call in self.calls if call[0] == method and call[1].endswith(path_suffix)]
 
+    def note_violation(self, text: str) -> None:
+        with self._lock:
+            self.violations.append(text)
+
+    def assert_no_violations(self) -> None:
+        """Raise :class:`OpenApiViolations` naming every violation seen (the teardown of every test
+        helper that starts a stand-in; a test that provokes one on purpose clears ``violations``)."""
+        with self._lock:
+            seen = list(self.violations)
+        if seen:
+            listed = "\n".join(f"- {text}" for text in seen)
+            raise OpenApiViolations(f"the GitHub stand-in saw {len(seen)} OpenAPI violation(s):\n{listed}")
+
+    def installation_for(self, repository: str) -> int | None:
+        """The App's installation id on ``repository``, or ``None`` when it is not installed there."""
+        app = self.app
+        owner = repository.split("/", 1)[0]
+        if app is None or not (
+            app.installed_on(repo_scope(repository)) or app.installed_on(org_scope(owner))
+        ):
+            return None
+        return app.installation_id
+
     # --- state used by the operations ---------------------------------------------------------
 
     def mint_installation_token(self, expires_at: float) -> str:
@@ -175,13 +215,15 @@ class GitHubStandIn:
             parts.path[len(self.path_prefix) :] if parts.path.startswith(self.path_prefix + "/") else None
         )
         if api_path is None:
-            self._violation(f"{method} {parts.path} is outside the API path prefix {self.path_prefix!r}")
+            self.note_violation(f"{method} {parts.path} is outside the API path prefix {self.path_prefix!r}")
             reply, api_path = not_found(), parts.path
         else:
             try:
                 reply = self._serve(method, api_path, query, request_headers, body)
             except Exception as crash:  # a stand-in bug must fail the test, not hang it
-                self._violation(f"stand-in crashed on {method} {api_path}: {type(crash).__name__}: {crash}")
+                self.note_violation(
+                    f"stand-in crashed on {method} {api_path}: {type(crash).__name__}: {crash}"
+                )
                 reply = error(500, "Server Error")
         response_headers, data = self._finish(reply)
         problems = self.contract.response_problems(
@@ -195,7 +237,7 @@ class GitHubStandIn:
             body=data,
         )
         for problem in problems:
-            self._violation(f"stand-in response violates GitHub's description: {problem}")
+            self.note_violation(f"stand-in response violates GitHub's description: {problem}")
         with self._lock:
             self.calls.append((method, api_path, reply.status))
         return reply.status, response_headers, data
@@ -209,19 +251,19 @@ class GitHubStandIn:
         found = self.contract.match(method, api_path)
         if problems:
             for problem in problems:
-                self._violation(f"request violates GitHub's description: {problem}")
+                self.note_violation(f"request violates GitHub's description: {problem}")
             return _rejection(found is not None, body)
         assert found is not None
         operation, path_params = found
         version = headers.get("X-GitHub-Api-Version")
         if version is None:
-            self._violation(f"{operation.operation_id}: request without X-GitHub-Api-Version")
+            self.note_violation(f"{operation.operation_id}: request without X-GitHub-Api-Version")
         elif version not in API_VERSIONS:
-            self._violation(f"{operation.operation_id}: unsupported X-GitHub-Api-Version {version!r}")
+            self.note_violation(f"{operation.operation_id}: unsupported X-GitHub-Api-Version {version!r}")
             return error(400, f"Unsupported 'X-GitHub-Api-Version' header: {version}")
         implementation = OPERATIONS.get(operation.operation_id)
         if implementation is None:
-            self._violation(f"{operation.operation_id} is documented but not implemented by the stand-in")
+            self.note_violation(f"{operation.operation_id} is documented but not implemented by the stand-in")
             return not_found()
         denied = self._authenticate(operation.operation_id, headers.get("Authorization", ""))
         if denied is not None:
@@ -289,7 +331,11 @@ class GitHubStandIn:
             problem = self._app_jwt_problem(credential)
             return None if problem is None else error(401, problem)
         if self.pat is not None and hmac.compare_digest(credential.encode(), self.pat.encode()):
-            return None
+            return (
+                error(403, PAT_ON_INSTALLATION_ENDPOINT)
+                if operation_id in INSTALLATION_TOKEN_OPERATIONS
+                else None
+            )
         with self._lock:
             expiry = self._token_expiry.get(credential)
         if expiry is not None and self.clock() < expiry:
@@ -324,9 +370,15 @@ class GitHubStandIn:
             self.app_jwt_claims.append(claims)
         return None
 
-    def _violation(self, text: str) -> None:
-        with self._lock:
-            self.violations.append(text)
+
+@contextmanager
+def serving(**options: Any) -> Iterator[GitHubStandIn]:
+    """A running :class:`GitHubStandIn` (``options`` as its constructor's) that must have seen no
+    OpenAPI violation when the block ends; an exception from the block is not masked."""
+    standin = GitHubStandIn(**options)
+    with standin:
+        yield standin
+    standin.assert_no_violations()
 
 
 def _rejection(documented: bool, body: bytes) -> Reply:

@@ -1,4 +1,4 @@
-"""Check GitHub stand-in traffic against GitHub's own OpenAPI description (the runners subset).
+"""Check GitHub stand-in traffic against GitHub's own OpenAPI description (a subset).
 
 Requests and responses are validated with openapi-core, as if sent to the documented server
 (``https://api.github.com``). Two checks go beyond what openapi-core does, because the subset's
@@ -32,7 +32,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 HeaderMap = Headers | Mapping[str, str]
 
 SPEC_PATH = (
-    Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "github" / "openapi" / "runners-subset.json"
+    Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "github" / "openapi" / "github-subset.json"
 )
 DOCUMENTED_SERVER = "https://api.github.com"
 GENERIC_ERROR_STATUSES = frozenset({400, 401, 403, 404, 422, 429})

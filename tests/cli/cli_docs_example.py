@@ -35,7 +35,7 @@ from ecsrunner_core.ports import TaskRequest  # noqa: E402
 from ecsrunner_core.settings import Settings  # noqa: E402
 from ecsrunner_core.usecases.webhook import WebhookRequest, handle_webhook  # noqa: E402
 from ecsrunner_core.wiring import Services  # noqa: E402
-from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn  # noqa: E402
+from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn, serving  # noqa: E402
 from ecsrunner_sandbox.github_state import repo_scope  # noqa: E402
 from ecsrunner_sandbox.moto_server import MotoServer, moto_server  # noqa: E402
 from ecsrunner_sandbox.provision import Deployment, provision, push_image  # noqa: E402
@@ -240,7 +240,7 @@ class Runner:
 
 def main() -> None:
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "cli.md"
-    with moto_server() as server, GitHubStandIn() as github:
+    with moto_server() as server, serving() as github:
         for name, value in server.client_environment().items():
             os.environ[name] = value
         session = boto3.Session(region_name=server.region)

@@ -17,7 +17,7 @@ import pytest
 from ecsrunner_core.domain.classes import DEFAULT_CLASS_SIZES
 from ecsrunner_core.usecases.webhook import WebhookRequest, handle_webhook
 from ecsrunner_core.wiring import Services
-from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
+from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn, serving
 from ecsrunner_sandbox.provision import Deployment, provision
 
 from tests.cli.cli_servers import LoopbackServer, Received, Reply, serve
@@ -62,7 +62,7 @@ class World:
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
     """One healthy deployment for the module; `healthy` puts back whatever a test broke."""
-    with shared_moto() as session, GitHubStandIn() as github:
+    with shared_moto() as session, serving() as github:
         deployment = provision(
             session,
             github_api_url=github.api_url,

@@ -13,7 +13,7 @@ import pytest
 from ecsrunner_core.domain.status import RunnerStatus
 from ecsrunner_core.ports import TaskRequest
 from ecsrunner_core.wiring import Services
-from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
+from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn, serving
 from ecsrunner_sandbox.github_state import repo_scope
 from ecsrunner_sandbox.provision import Deployment, provision
 
@@ -74,7 +74,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    with shared_moto() as session, GitHubStandIn() as github:
+    with shared_moto() as session, serving() as github:
         deployment = provision(session, github_api_url=github.api_url, github_credentials=PAT_SECRET)
         yield World(session, deployment, github)
 

@@ -99,6 +99,7 @@ def world(aws: boto3.Session) -> Iterator[World]:
         github.close()
         gateway.stop()
         standin.stop()
+    standin.assert_no_violations()
 
 
 def jit_config(world: World, name: str) -> str:

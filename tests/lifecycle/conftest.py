@@ -79,7 +79,7 @@ def make_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., World]
     for standin in standins:
         standin.stop()
     for standin in standins:
-        assert standin.violations == [], standin.violations
+        standin.assert_no_violations()
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ def fresh_world(
         finally:
             github.stop()
             code_session()[1].reset()
-        assert github.violations == [], github.violations
+        github.assert_no_violations()
 
 
 def push_image_once(world: World, base_image: str) -> None:

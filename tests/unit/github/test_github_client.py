@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -14,15 +15,17 @@ from ecsrunner_core.ports import (
     GitHubAuthError,
     GitHubError,
     GitHubInvalid,
+    GitHubJob,
     GitHubNotFound,
     GitHubPort,
+    GitHubRunner,
     GitHubRunnerExists,
 )
 from ecsrunner_sandbox.github_runner_sim import RunnerSimulator
-from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
+from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn, serving
 from ecsrunner_sandbox.github_state import org_scope, repo_scope
 
-from tests.unit.github.support import ORG, REPO, FakeTime
+from tests.unit.github.support import ORG, REPO, START_EPOCH, FakeTime
 
 MakeClient = Callable[..., GitHubClient]
 LABELS = ["self-hosted", "linux", "x64", "class:small"]
@@ -92,7 +95,7 @@ def test_every_request_carries_the_documented_headers(github: GitHubStandIn, fak
 
 
 def test_github_enterprise_server_base_path_is_kept(fake_time: FakeTime, make_client: MakeClient) -> None:
-    with GitHubStandIn(path_prefix="/api/v3", clock=fake_time.time) as ghes:
+    with serving(path_prefix="/api/v3", clock=fake_time.time) as ghes:
         assert ghes.api_url.endswith("/api/v3")
         client = make_client(ghes)
         jit = client.generate_jitconfig(name="r1", labels=["self-hosted"], runner_group_id=1)
@@ -111,7 +114,7 @@ def test_github_enterprise_server_base_path_is_kept(fake_time: FakeTime, make_cl
         client.delete_runner(jit.runner_id)
         assert client.rate_limit()["resources"]["core"]["limit"] == 5000
         assert [status for _, _, status in ghes.calls] == [201, 200, 200, 204, 200]
-        assert ghes.violations == []  # a request outside /api/v3 would have been recorded here
+        # ``serving`` fails on leaving if a request outside /api/v3 was recorded
 
 
 def test_list_runners_follows_every_page(github: GitHubStandIn, client: GitHubClient) -> None:
@@ -184,14 +187,46 @@ def test_deleting_a_busy_runner_raises_invalid(github: GitHubStandIn, client: Gi
 
 
 def test_get_job_returns_the_job_of_any_repository(github: GitHubStandIn, make_client: MakeClient) -> None:
-    job = RunnerSimulator(github.state).queue_job("octo-org/other-repo", ["self-hosted", "linux"])
+    sim = RunnerSimulator(github.state)
+    job = sim.queue_job("octo-org/other-repo", ["self-hosted", "linux"], name="test")
     client = make_client(github, org=True)
 
-    data = client.get_job("octo-org/other-repo", job.id)
+    found = client.get_job("octo-org/other-repo", job.id)
 
-    assert (data["id"], data["status"], data["labels"]) == (job.id, "queued", ["self-hosted", "linux"])
-    with pytest.raises(GitHubNotFound):
-        client.get_job("octo-org/other-repo", job.id + 1)
+    assert found == GitHubJob(
+        id=job.id,
+        run_id=job.run_id,
+        repository="octo-org/other-repo",
+        status="queued",
+        labels=("self-hosted", "linux"),
+        name="test",
+        workflow_name="CI",
+        html_url=f"https://github.com/octo-org/other-repo/actions/runs/{job.run_id}/job/{job.id}",
+        created_at=datetime.fromtimestamp(START_EPOCH, UTC),
+    )
+    assert found.queued and found.created_at is not None and found.created_at.tzinfo is not None
+    assert client.get_job("octo-org/other-repo", job.id + 1) is None
+    assert client.get_job("octo-org/third-repo", job.id) is None  # the job belongs to another repository
+    assert [status for _, _, status in github.calls] == [200, 404, 404]
+
+
+def test_get_runner_returns_the_scopes_runner_or_none(github: GitHubStandIn, make_client: MakeClient) -> None:
+    repo_client, org_client = make_client(github), make_client(github, org=True)
+    jit = repo_client.generate_jitconfig(name="r1", labels=["self-hosted", "x64"], runner_group_id=1)
+
+    assert repo_client.get_runner(jit.runner_id) == GitHubRunner(
+        jit.runner_id, "r1", "offline", False, ("self-hosted", "x64")
+    )
+    assert org_client.get_runner(jit.runner_id) is None  # registered in the repository, not the org
+    repo_client.delete_runner(jit.runner_id)
+    assert repo_client.get_runner(jit.runner_id) is None
+    assert [(m, s) for m, _, s in github.calls] == [
+        ("POST", 201),
+        ("GET", 200),
+        ("GET", 404),
+        ("DELETE", 204),
+        ("GET", 404),
+    ]
 
 
 def test_rate_limit_reports_the_core_budget(github: GitHubStandIn, client: GitHubClient) -> None:

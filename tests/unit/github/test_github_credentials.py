@@ -16,7 +16,7 @@ from ecsrunner_core.adapters.github import (
 )
 from ecsrunner_core.ports import GitHubAuthError, GitHubError, GitHubRateLimited
 from ecsrunner_sandbox.github_faults import secondary_limit, server_error
-from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn, StandInApp
+from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn, StandInApp, serving
 
 from tests.unit.github.support import FakeTime
 
@@ -141,7 +141,7 @@ def test_secrets_stay_out_of_reprs_and_errors(
 def test_installation_token_and_key_stay_out_of_reprs(
     fake_time: FakeTime, make_client: MakeClient, app_key: tuple[str, Any]
 ) -> None:
-    with GitHubStandIn(pat=None, app=StandInApp(9, app_key[1]), clock=fake_time.time) as github:
+    with serving(pat=None, app=StandInApp(9, app_key[1]), clock=fake_time.time) as github:
         auth = AppAuth(9, app_key[0], clock=fake_time.time)
         client = make_client(github, auth=auth)
         client.rate_limit()
@@ -149,4 +149,3 @@ def test_installation_token_and_key_stay_out_of_reprs(
         for text in (repr(auth), repr(client)):
             assert token not in text
             assert "PRIVATE KEY" not in text
-        assert github.violations == []

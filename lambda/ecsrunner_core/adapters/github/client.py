@@ -1,10 +1,18 @@
-"""GitHub REST client for the runner endpoints of one repository or organisation.
+"""GitHub REST client for the runner endpoints of one repository or organisation, and the job, run,
+installation and webhook-delivery reads that reconcile our records with GitHub.
 
 Retries (see :mod:`.retry`) cover 5xx, timeouts, connection errors and rate limits, all inside one
 time budget per call. GET and DELETE are idempotent. POST generate-jitconfig is retried too: if a
 lost response had in fact registered the runner, the retry gets 409 and raises
 :class:`GitHubRunnerExists`, which callers already handle (the name is unique per launch attempt).
-Minting an installation token is retried as well: a second token is harmless.
+Minting an installation token is retried as well: a second token is harmless, and so is a second
+redelivery (the control plane treats a repeated ``workflow_job`` delivery as a duplicate).
+
+Listings other than :meth:`GitHubClient.list_runners` return one page per call (one request, 100
+items); ``Page.next`` is the ``page`` number or the ``cursor`` taken from the ``Link`` header.
+Credentials decide what is reachable: the installation's repositories need an App installation
+token and the App hook's deliveries the App's JWT, so with a PAT those calls raise
+:class:`GitHubAuthError` without a request.
 
 Errors are the typed :mod:`ecsrunner_core.ports` errors. Messages carry the method, the path, the
 status and GitHub's ``message``; never a token, a JIT config or a request body.
@@ -16,8 +24,9 @@ import random
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
-from urllib.parse import quote, urlsplit
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
@@ -26,14 +35,19 @@ from ...ports import (
     GitHubAuthError,
     GitHubError,
     GitHubInvalid,
+    GitHubJob,
     GitHubNotFound,
     GitHubRateLimited,
     GitHubRunner,
     GitHubRunnerExists,
     GitHubUnavailable,
+    HookDelivery,
+    HookRef,
     JitConfig,
+    Page,
+    WorkflowRun,
 )
-from .auth import AppRequest, CredentialsError, GitHubAuth
+from .auth import AppAuth, AppRequest, CredentialsError, GitHubAuth
 from .retry import Failure, FailureKind, RetryPolicy, classify
 
 API_VERSION = "2022-11-28"
@@ -41,6 +55,8 @@ PAGE_SIZE = 100
 MIN_READ_TIMEOUT_SECONDS = 1.0
 MAX_MESSAGE_CHARS = 300
 _NETWORK_ERRORS = (requests.Timeout, requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
+_PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+T = TypeVar("T")
 
 
 class GitHubClient:
@@ -139,18 +155,120 @@ class GitHubClient:
             target = self._next_page(response)
             params = None  # the next link carries the query
 
-    def get_job(self, repository: str, job_id: int) -> Mapping[str, Any]:
-        path = f"{_repo_path(repository)}/actions/jobs/{int(job_id)}"
-        data = _json(self._send("GET", path, expected=(200,)))
-        if not isinstance(data, Mapping):
-            raise GitHubError("get job returned an unexpected body", 200)
-        return data
+    def get_runner(self, runner_id: int) -> GitHubRunner | None:
+        """The scope's runner, or ``None`` when GitHub does not know it (404)."""
+        response = self._get_or_none(f"{self._scope_path}/actions/runners/{int(runner_id)}")
+        return None if response is None else _parsed("get runner", response, _runner)
+
+    def get_job(self, repository: str, job_id: int) -> GitHubJob | None:
+        """A job of ``repository`` (any repository the credentials can read), or ``None`` on 404."""
+        response = self._get_or_none(f"{_repo_path(repository)}/actions/jobs/{int(job_id)}")
+        return None if response is None else _parsed("get job", response, lambda data: _job(data, repository))
+
+    def list_workflow_runs(self, repository: str, status: str, page: str | None = None) -> Page[WorkflowRun]:
+        """One page of the repository's runs whose status (or conclusion) is ``status``, newest first."""
+        response = self._send(
+            "GET",
+            f"{_repo_path(repository)}/actions/runs",
+            expected=(200,),
+            params={"status": status, **_page_params(page)},
+        )
+        runs = _parsed(
+            "list workflow runs",
+            response,
+            lambda data: tuple(_workflow_run(item, repository) for item in data["workflow_runs"]),
+        )
+        return Page(runs, self._next_token(response, "page"))
+
+    def list_run_jobs(self, repository: str, run_id: int, page: str | None = None) -> Page[GitHubJob]:
+        """One page of the jobs of the run's latest attempt (``filter=latest``)."""
+        response = self._send(
+            "GET",
+            f"{_repo_path(repository)}/actions/runs/{int(run_id)}/jobs",
+            expected=(200,),
+            params={"filter": "latest", **_page_params(page)},
+        )
+        jobs = _parsed(
+            "list jobs for a workflow run",
+            response,
+            lambda data: tuple(_job(item, repository) for item in data["jobs"]),
+        )
+        return Page(jobs, self._next_token(response, "page"))
+
+    def list_installation_repositories(self, page: str | None = None) -> Page[str]:
+        """One page of the full names of the repositories the App installation can see.
+
+        Only an installation token may call ``GET /installation/repositories``; with a PAT this raises
+        :class:`GitHubAuthError` (``status`` None) without a request, rather than spend one on a 403.
+        """
+        if not isinstance(self._auth, AppAuth):
+            raise GitHubAuthError("the installation's repositories need GitHub App credentials, not a PAT")
+        response = self._send("GET", "installation/repositories", expected=(200,), params=_page_params(page))
+        names = _parsed(
+            "list installation repositories",
+            response,
+            lambda data: tuple(_required_text(item["full_name"]) for item in data["repositories"]),
+        )
+        return Page(names, self._next_token(response, "page"))
+
+    def list_hook_deliveries(
+        self, hook: HookRef, *, failed_only: bool = True, page: str | None = None
+    ) -> Page[HookDelivery]:
+        """One page of the hook's deliveries, newest first. ``failed_only`` asks GitHub for
+        ``status=failure``: by its description, deliveries with a ``status_code`` of 400..599."""
+        path, app_jwt = self._hook_path(hook)
+        params: dict[str, str | int] = {"per_page": PAGE_SIZE}
+        if failed_only:
+            params["status"] = "failure"
+        if page is not None:
+            params["cursor"] = page
+        response = self._send("GET", f"{path}/deliveries", expected=(200,), params=params, app_jwt=app_jwt)
+        deliveries = _parsed(
+            "list webhook deliveries", response, lambda data: tuple(_hook_delivery(item) for item in data)
+        )
+        return Page(deliveries, self._next_token(response, "cursor"))
+
+    def redeliver(self, hook: HookRef, delivery_id: int) -> None:
+        """Ask GitHub to deliver ``delivery_id`` again (202: GitHub sends it later)."""
+        path, app_jwt = self._hook_path(hook)
+        self._send("POST", f"{path}/deliveries/{int(delivery_id)}/attempts", expected=(202,), app_jwt=app_jwt)
 
     def rate_limit(self) -> Mapping[str, Any]:
         data = _json(self._send("GET", "rate_limit", expected=(200,)))
         if not isinstance(data, Mapping):
             raise GitHubError("rate_limit returned an unexpected body", 200)
         return data
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def _get_or_none(self, path: str) -> requests.Response | None:
+        try:
+            return self._send("GET", path, expected=(200,))
+        except GitHubNotFound:
+            return None
+
+    def _hook_path(self, hook: HookRef) -> tuple[str, str | None]:
+        """The hook's API path, and the App JWT that authenticates for the App's own hook."""
+        if hook.app:
+            if not isinstance(self._auth, AppAuth):
+                raise GitHubAuthError("the App's webhook deliveries need GitHub App credentials, not a PAT")
+            try:
+                return "app/hook", self._auth.app_jwt()
+            except CredentialsError as error:
+                raise GitHubAuthError(str(error)) from None
+        if hook.hook_id is None:
+            raise ValueError("a repository or organisation hook needs its hook_id")
+        return f"{self._scope_path}/hooks/{int(hook.hook_id)}", None
+
+    def _next_token(self, response: requests.Response, name: str) -> str | None:
+        """The ``page`` or ``cursor`` of the ``Link`` header's next page (``None``: last page)."""
+        url = response.links.get("next", {}).get("url")
+        if not url:
+            return None
+        values = parse_qs(urlsplit(str(url)).query).get(name)
+        if not values or not values[0]:
+            raise GitHubError(f"pagination link without {name}", response.status_code)
+        return values[0]
 
     # --- transport ----------------------------------------------------------------------------
 
@@ -260,6 +378,75 @@ def _required_text(value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError("empty")
     return value
+
+
+def _page_params(page: str | None) -> dict[str, str | int]:
+    return {"per_page": PAGE_SIZE} if page is None else {"per_page": PAGE_SIZE, "page": page}
+
+
+def _parsed(what: str, response: requests.Response, parse: Callable[[Any], T]) -> T:
+    """``parse`` applied to the JSON body; a body that does not parse is GitHub's error, not ours."""
+    data = _json(response)
+    try:
+        return parse(data)
+    except _PARSE_ERRORS:
+        raise GitHubError(f"{what} returned an unexpected body", response.status_code) from None
+
+
+def _timestamp(value: Any) -> datetime:
+    """GitHub's ISO 8601 time (``2021-05-12T20:33:44Z``) as an aware datetime."""
+    parsed = datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        raise ValueError("timestamp without a time zone")
+    return parsed
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _optional_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _job(item: Mapping[str, Any], repository: str) -> GitHubJob:
+    created_at = item.get("created_at")
+    return GitHubJob(
+        id=int(item["id"]),
+        run_id=int(item["run_id"]),
+        repository=repository,
+        status=_required_text(item["status"]),
+        labels=tuple(str(label) for label in item["labels"]),
+        conclusion=_optional_text(item.get("conclusion")),
+        runner_id=_optional_int(item.get("runner_id")),
+        runner_name=_optional_text(item.get("runner_name")),
+        name=_optional_text(item.get("name")),
+        workflow_name=_optional_text(item.get("workflow_name")),
+        html_url=_optional_text(item.get("html_url")),
+        created_at=None if created_at is None else _timestamp(created_at),
+    )
+
+
+def _workflow_run(item: Mapping[str, Any], repository: str) -> WorkflowRun:
+    created_at = item.get("created_at")
+    return WorkflowRun(
+        id=int(item["id"]),
+        repository=str(item.get("repository", {}).get("full_name") or repository),
+        status=_required_text(item["status"]),
+        created_at=None if created_at is None else _timestamp(created_at),
+    )
+
+
+def _hook_delivery(item: Mapping[str, Any]) -> HookDelivery:
+    return HookDelivery(
+        id=int(item["id"]),
+        guid=_required_text(item["guid"]),
+        delivered_at=_timestamp(item["delivered_at"]),
+        redelivery=bool(item["redelivery"]),
+        status_code=int(item["status_code"]),
+        event=_required_text(item["event"]),
+        action=_optional_text(item.get("action")),
+    )
 
 
 def _runner(item: Mapping[str, Any]) -> GitHubRunner:
