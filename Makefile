@@ -11,7 +11,7 @@ LAMBDA_RUNTIME ?= python3.13
 LAMBDA_ARCH ?= x86_64
 PYTEST_WORKERS ?= 2
 
-.PHONY: help install build test test-unit test-e2e lint typecheck tf-check checkov demo bench reliability fuzz clean
+.PHONY: help install build dist test test-unit test-e2e lint typecheck tf-check checkov demo bench reliability fuzz clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ install: $(VENV)/.installed ## create .venv with the pinned runtime and dev depe
 
 build: install ## reproducible Lambda zip and runner build-context zip in dist/
 	$(PY) scripts/build_artifacts.py --runtime $(LAMBDA_RUNTIME) --arch $(LAMBDA_ARCH)
+
+dist: install ## versioned release artefacts for git/registry module sources: dist/ecsrunner-<version>/
+	$(PY) scripts/build_artifacts.py --runtime $(LAMBDA_RUNTIME) --arch $(LAMBDA_ARCH) --release
 
 lint: install ## ruff, mypy (strict on the core), hadolint, shellcheck
 	$(VENV)/bin/ruff check .

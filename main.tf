@@ -1,4 +1,18 @@
-data "aws_caller_identity" "current" {}
+# Checked before anything is planned, both at once: a configuration using the module from a git or
+# registry source has no dist/ in the module's directory and must pass the release artefacts.
+data "aws_caller_identity" "current" {
+  lifecycle {
+    precondition {
+      condition     = fileexists(local.lambda_zip_path)
+      error_message = "No Lambda package at ${local.lambda_zip_path}. With the module from a git or registry source, set lambda_zip_path to the release's ecsrunner-<version>-lambda-${var.lambda_runtime}-${var.lambda_architecture}.zip (`make dist` in an ecsrunner checkout builds it); with a local checkout as the source, run `make build LAMBDA_ARCH=${var.lambda_architecture}` there."
+    }
+
+    precondition {
+      condition     = !var.enable_image_build || fileexists(local.runner_context_zip_path)
+      error_message = "No runner build context at ${local.runner_context_zip_path}. With the module from a git or registry source, set runner_context_zip_path to the release's ecsrunner-<version>-runner-context.zip (`make dist` in an ecsrunner checkout builds it), or set enable_image_build = false; with a local checkout as the source, run `make build` there."
+    }
+  }
+}
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
@@ -193,4 +207,22 @@ module "control_plane" {
   janitor_schedule_expression     = var.janitor_schedule_expression
   webhook_throttling_burst_limit  = var.webhook_throttling_burst_limit
   webhook_throttling_rate_limit   = var.webhook_throttling_rate_limit
+}
+
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  name                        = var.name
+  tags                        = local.tags
+  region                      = local.region
+  metrics_namespace           = module.control_plane.lambda_environment["POWERTOOLS_METRICS_NAMESPACE"]
+  metrics_service             = module.control_plane.lambda_environment["POWERTOOLS_SERVICE_NAME"]
+  control_plane_function_name = module.control_plane.control_plane_function_name
+  janitor_function_name       = module.control_plane.janitor_function_name
+  api_id                      = module.control_plane.api_id
+  api_stage_name              = module.control_plane.api_stage_name
+  dead_letter_queue_names     = { event_failures = module.control_plane.dead_letter_queue_name }
+  enable_dashboard            = var.enable_dashboard
+  enable_alarms               = var.enable_alarms
+  alarm_sns_topic_arn         = var.alarm_sns_topic_arn
 }

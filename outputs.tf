@@ -112,3 +112,13 @@ output "cli_environment" {
   description = "Environment for the operator CLI (python -m ecsrunner): the functions' settings plus AWS_REGION."
   value       = merge(module.control_plane.lambda_environment, { AWS_REGION = local.region })
 }
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the deployment, named <name>-<region> (dashboards are global to the account); null when enable_dashboard = false."
+  value       = module.monitoring.dashboard_name
+}
+
+output "alarm_names" {
+  description = "CloudWatch alarm names by purpose (map): dead_letter_queue_event_failures, control_plane_errors, runners_failed, jobs_queued_too_long; {} when enable_alarms = false."
+  value       = module.monitoring.alarm_names
+}

@@ -128,7 +128,7 @@ variable "assign_public_ip" {
 #################### Runners
 
 variable "runner_class_sizes" {
-  description = "Runner classes, chosen by a job's class:<name> label: Fargate task cpu units and memory (MiB), spot (Fargate Spot, x86_64 only), architecture (x86_64 or arm64) and ephemeral_storage_gib (21-200, null = 21)."
+  description = "Runner classes, chosen by a job's class:<name> label: Fargate task cpu units and memory (MiB), spot (Fargate Spot, x86_64 or arm64, falls back to on-demand), architecture (x86_64 or arm64) and ephemeral_storage_gib (21-200, null = 21)."
   type = map(object({
     cpu                   = number
     memory                = number
@@ -176,11 +176,6 @@ variable "runner_class_sizes" {
   validation {
     condition     = alltrue([for size in values(var.runner_class_sizes) : contains(["x86_64", "arm64"], size.architecture)])
     error_message = "Class architecture must be x86_64 or arm64."
-  }
-
-  validation {
-    condition     = alltrue([for size in values(var.runner_class_sizes) : !(size.spot && size.architecture == "arm64")])
-    error_message = "Fargate Spot does not run arm64 tasks: set spot = false on arm64 classes. Invalid: ${join(", ", [for class_name, size in var.runner_class_sizes : class_name if size.spot && size.architecture == "arm64"])}."
   }
 
   validation {
@@ -394,15 +389,25 @@ variable "image_build_role_policy_arns" {
 #################### Packaging and Lambda
 
 variable "lambda_zip_path" {
-  description = "Lambda package; null = dist/lambda.zip in this module (run `make build`). Build it for lambda_runtime and lambda_architecture."
+  description = "Path of the Lambda package, built for lambda_runtime and lambda_architecture: the ecsrunner-<version>-lambda-<runtime>-<arch>.zip of a release (`make dist`). Required when the module comes from a git or registry source; null = dist/lambda.zip in this module's directory, which only a checkout used as a local source has (`make build`)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.lambda_zip_path == null ? true : fileexists(var.lambda_zip_path)
+    error_message = "lambda_zip_path: no file at ${coalesce(var.lambda_zip_path, "null")} (relative paths start at the directory Terraform runs in; use \"$${path.root}/...\"). Download the release's ecsrunner-<version>-lambda-<runtime>-<arch>.zip, or run `make dist` in an ecsrunner checkout."
+  }
 }
 
 variable "runner_context_zip_path" {
-  description = "runner/ build context zip; null = dist/runner-context.zip in this module (run `make build`)."
+  description = "Path of the runner/ build context zip (the ecsrunner-<version>-runner-context.zip of a release, `make dist`). Required with image builds on (enable_image_build) when the module comes from a git or registry source; null = dist/runner-context.zip in this module's directory (`make build` in a checkout used as a local source)."
   type        = string
   default     = null
+
+  validation {
+    condition     = var.runner_context_zip_path == null ? true : fileexists(var.runner_context_zip_path)
+    error_message = "runner_context_zip_path: no file at ${coalesce(var.runner_context_zip_path, "null")} (relative paths start at the directory Terraform runs in; use \"$${path.root}/...\"). Download the release's ecsrunner-<version>-runner-context.zip, or run `make dist` in an ecsrunner checkout."
+  }
 }
 
 variable "lambda_runtime" {
@@ -491,9 +496,9 @@ variable "iam_permissions_boundary_arn" {
 }
 
 variable "webhook_throttling_burst_limit" {
-  description = "Burst limit (requests) of the POST /webhook route."
+  description = "Burst limit (requests at once) of the POST /webhook route. The default takes a 256-job matrix, whose 256 workflow_job \"queued\" deliveries arrive within a second or two, twice over. It sits under the account's API Gateway throttle (5,000 burst per Region by default; 1,250 in some newer Regions) and every request runs the control-plane function: 512 at once uses half of the default Lambda concurrency quota (1,000 per Region), shared with every other function of the account."
   type        = number
-  default     = 100
+  default     = 512
 
   validation {
     condition     = var.webhook_throttling_burst_limit >= 1
@@ -502,9 +507,9 @@ variable "webhook_throttling_burst_limit" {
 }
 
 variable "webhook_throttling_rate_limit" {
-  description = "Steady-state rate limit (requests per second) of the POST /webhook route."
+  description = "Steady-state rate limit (requests per second) of the POST /webhook route, refilling the burst bucket. The default refills a 256-job matrix's \"queued\" deliveries in a second and absorbs its \"in_progress\" and \"completed\" deliveries as they follow; it sits far under the account's API Gateway throttle (10,000 requests per second per Region by default; 2,500 in some newer Regions)."
   type        = number
-  default     = 50
+  default     = 256
 
   validation {
     condition     = var.webhook_throttling_rate_limit >= 1
@@ -533,4 +538,29 @@ variable "force_destroy" {
   description = "Let destroy delete non-empty buckets and the ECR repository with its images. For sandboxes and tests."
   type        = bool
   default     = false
+}
+
+#################### Monitoring
+
+variable "enable_dashboard" {
+  description = "Create the CloudWatch dashboard (<name>-<region>): runners by status, job start latency, failures by reason, relaunches and reconciliations, GitHub rate-limit pauses, jobs queued too long, dead-letter queue depth, Lambda errors and throttles, webhook API 4xx/5xx."
+  type        = bool
+  default     = true
+}
+
+variable "enable_alarms" {
+  description = "Create the CloudWatch alarms: dead-letter queue not empty, control-plane function errors, runners failed, jobs left queued too long (each > 0 in a 5-minute period)."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic every alarm notifies when it fires and when it recovers (alarm and OK actions); null = alarms without actions (visible in the console only). A topic encrypted with a KMS key must let CloudWatch use that key."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_sns_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", var.alarm_sns_topic_arn))
+    error_message = "alarm_sns_topic_arn must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)."
+  }
 }

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Optional (ENABLE_SOCI=true): turns the pushed image into a SOCI-enabled image (SOCI index
-# manifest v2) so that Fargate can lazy-load it and start large images faster.
+# ENABLE_SOCI=true: pushes the image just built as a SOCI-enabled image (SOCI index manifest v2), so
+# that Fargate lazy-loads it and starts large images faster. Run instead of `docker push`.
+#
+# The repository's tags are immutable (a derived tag names its content), so the tag is pushed
+# exactly once, and never before the conversion succeeded: a failed conversion leaves the tag free
+# for the next build. The image goes from Docker's image store into containerd (docker save |
+# nerdctl load), `soci convert` wraps it and its new SOCI index into one OCI image index, and
+# `nerdctl push` pushes that index under the tag; the image manifest, its layers and the SOCI index
+# are pushed by digest as the index's children (ECR keeps children of a tagged index).
 #
 # Tools: the `soci` CLI of awslabs/soci-snapshotter and `nerdctl`, both packaged by Amazon Linux 2023
 # (installed here with dnf when missing, as on the CodeBuild Amazon Linux images), talking to the
 # containerd that CodeBuild's dockerd runs. Registry credentials come from the Docker config written
-# by `docker login`, never from arguments. The image tag is pushed a second time, now pointing at
-# the SOCI-enabled index, so the repository's tags must be mutable.
+# by `docker login`, never from arguments.
 set -euo pipefail
 
 : "${REPOSITORY_URI:?soci-index.sh: REPOSITORY_URI is not set}"
@@ -27,7 +33,7 @@ if ! command -v soci >/dev/null || ! command -v nerdctl >/dev/null; then
 fi
 [[ -S "$CONTAINERD_ADDRESS" ]] || fail "no containerd socket at $CONTAINERD_ADDRESS (set CONTAINERD_ADDRESS)"
 
-nerdctl pull --quiet "$image"
+docker save "$image" | nerdctl load
 soci --content-store containerd convert "$image" "$image"
 nerdctl push "$image"
 echo "soci-index.sh: pushed SOCI-enabled $image"

@@ -6,6 +6,12 @@
 * ``dist/runner-context.zip``: ``runner/``, the CodeBuild source of the runner image.
 * ``dist/manifest.json``: sha256, size, runtime and architecture of each artefact, and the bytecode
   the Lambda zip carries.
+* with ``--release`` (``make dist``), also ``dist/ecsrunner-<version>/``: the same two zips under
+  versioned names, ``ecsrunner-<version>-lambda-<runtime>-<arch>.zip`` and
+  ``ecsrunner-<version>-runner-context.zip``, their ``manifest.json`` and ``SHA256SUMS``. These are
+  what a configuration using the module from a git or registry source passes as ``lambda_zip_path``
+  and ``runner_context_zip_path`` (such a source has no ``dist/``). ``<version>`` is
+  ``[project].version`` of pyproject.toml.
 
 The Lambda zip carries bytecode compiled ahead of time by the target runtime's Python (``python3.13``:
 ``$ECSRUNNER_RUNTIME_PYTHON``, else ``python3.13`` on PATH, else under ``pyenv root``), because
@@ -325,20 +331,59 @@ def write_artefact(
     return Artefact(path, hashlib.sha256(data).hexdigest(), len(data), runtime, arch, bytecode)
 
 
-def write_manifest(out_dir: Path, artefacts: Sequence[Artefact]) -> Path:
-    manifest = {
+def manifest_entries(artefacts: Sequence[Artefact], **extra: str) -> dict[str, dict[str, object]]:
+    return {
         artefact.path.name: {
             "sha256": artefact.sha256,
             "size": artefact.size,
             "runtime": artefact.runtime,
             "arch": artefact.arch,
             "bytecode": artefact.bytecode,
+            **extra,
         }
         for artefact in artefacts
     }
-    path = out_dir / "manifest.json"
-    write_if_changed(path, (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+
+
+def write_json(path: Path, document: object) -> Path:
+    write_if_changed(path, (json.dumps(document, indent=2, sort_keys=True) + "\n").encode())
     return path
+
+
+def write_manifest(out_dir: Path, artefacts: Sequence[Artefact]) -> Path:
+    return write_json(out_dir / "manifest.json", manifest_entries(artefacts))
+
+
+def project_version(pyproject: Path) -> str:
+    version = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+    if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z.+-]*", str(version)):
+        raise BuildError(f"{pyproject}: [project].version {version!r} cannot name release files")
+    return str(version)
+
+
+def release_name(artefact: Artefact, version: str) -> str:
+    """``ecsrunner-<version>-lambda-<runtime>-<arch>.zip`` or ``ecsrunner-<version>-<name>``."""
+    stem, suffix = artefact.path.stem, artefact.path.suffix
+    if artefact.runtime is not None:
+        return f"ecsrunner-{version}-{stem}-{artefact.runtime}-{artefact.arch}{suffix}"
+    return f"ecsrunner-{version}-{stem}{suffix}"
+
+
+def write_release(out_dir: Path, artefacts: Sequence[Artefact], version: str) -> Path:
+    """Copy the artefacts into ``out_dir/ecsrunner-<version>/`` under versioned names, with their
+    manifest (plus the version) and a ``SHA256SUMS`` that ``sha256sum -c`` checks."""
+    release = out_dir / f"ecsrunner-{version}"
+    copies = []
+    for artefact in artefacts:
+        path = release / release_name(artefact, version)
+        write_if_changed(path, artefact.path.read_bytes())
+        copies.append(
+            Artefact(path, artefact.sha256, artefact.size, artefact.runtime, artefact.arch, artefact.bytecode)
+        )
+    write_json(release / "manifest.json", manifest_entries(copies, version=version))
+    sums = "".join(f"{copy.sha256}  {copy.path.name}\n" for copy in sorted(copies, key=lambda c: c.path.name))
+    write_if_changed(release / "SHA256SUMS", sums.encode())
+    return release
 
 
 def build(
@@ -392,6 +437,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--lambda-dir", type=Path, default=ROOT / "lambda", help="holds the two packages")
     parser.add_argument("--runner-dir", type=Path, default=ROOT / "runner")
     parser.add_argument("--pyproject", type=Path, default=ROOT / "pyproject.toml")
+    parser.add_argument(
+        "--release",
+        action="store_true",
+        help="also write the versioned release artefacts into OUT_DIR/ecsrunner-<version>/",
+    )
     return parser.parse_args(argv)
 
 
@@ -407,6 +457,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             runner_dir=args.runner_dir,
             pyproject=args.pyproject,
         )
+        release = (
+            write_release(args.out_dir, artefacts, project_version(args.pyproject)) if args.release else None
+        )
     except BuildError as error:
         print(f"build_artifacts: error: {error}", file=sys.stderr)
         return 1
@@ -415,6 +468,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         details += [f".pyc {artefact.bytecode}"] if artefact.bytecode else []
         target = f" ({', '.join(str(d) for d in details)})" if details else ""
         print(f"{display_path(artefact.path)}  sha256={artefact.sha256}  size={artefact.size} bytes{target}")
+    if release is not None:
+        files = ", ".join(sorted(path.name for path in release.iterdir()))
+        print(f"release: {display_path(release)}/ ({files})")
     return 0
 
 

@@ -1,6 +1,7 @@
 # A production-style deployment on real AWS: organization runners authenticated as a GitHub App,
 # tasks in private subnets (your VPC, with a NAT gateway or VPC endpoints), custom classes
-# including arm64 and Fargate Spot, and an alarm on undeliverable events.
+# including arm64 and Fargate Spot, SOCI-indexed images, and the module's dashboard and alarms
+# notifying an SNS topic.
 
 provider "aws" {
   region = var.region
@@ -55,6 +56,7 @@ module "ecsrunner" {
     large          = { cpu = 4096, memory = 16384, ephemeral_storage_gib = 100 }
     "arm64-medium" = { cpu = 1024, memory = 4096, architecture = "arm64" }
     "spot-large"   = { cpu = 4096, memory = 16384, spot = true, ephemeral_storage_gib = 100 }
+    "spot-arm64"   = { cpu = 2048, memory = 8192, architecture = "arm64", spot = true }
   }
   default_class       = "medium"
   max_runners         = var.max_runners
@@ -69,19 +71,5 @@ module "ecsrunner" {
   enable_soci               = true
   log_retention_days        = 90
   enable_container_insights = true
-}
-
-resource "aws_cloudwatch_metric_alarm" "undeliverable_events" {
-  alarm_name          = "${var.name}-undeliverable-events"
-  alarm_description   = "Events or async invocations of ecsrunner ${var.name} failed; inspect the queue ${module.ecsrunner.dead_letter_queue_url}"
-  namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
-  dimensions          = { QueueName = module.ecsrunner.dead_letter_queue_name }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 0
-  comparison_operator = "GreaterThanThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
+  alarm_sns_topic_arn       = var.alarm_sns_topic_arn
 }

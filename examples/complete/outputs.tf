@@ -17,3 +17,13 @@ output "task_role_name" {
   description = "Task role of runner jobs, to attach more policies."
   value       = module.ecsrunner.task_role_name
 }
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the deployment."
+  value       = module.ecsrunner.dashboard_name
+}
+
+output "alarm_names" {
+  description = "CloudWatch alarms of the deployment, by purpose."
+  value       = module.ecsrunner.alarm_names
+}

@@ -60,10 +60,10 @@ variable "runner_task_role_policy_arns" {
   default     = []
 }
 
-variable "alarm_actions" {
-  description = "SNS topic ARNs notified when events cannot be delivered."
-  type        = list(string)
-  default     = []
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic the module's alarms notify (dead-letter queue, control-plane errors, failed runners, jobs left queued); null = no notifications."
+  type        = string
+  default     = null
 }
 
 variable "tags" {

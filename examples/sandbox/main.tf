@@ -29,6 +29,7 @@ provider "aws" {
     s3             = var.aws_endpoint_url
     scheduler      = var.aws_endpoint_url
     secretsmanager = var.aws_endpoint_url
+    sns            = var.aws_endpoint_url
     sqs            = var.aws_endpoint_url
     ssm            = var.aws_endpoint_url
     sts            = var.aws_endpoint_url
@@ -66,6 +67,12 @@ resource "aws_security_group" "runners" {
   }
 }
 
+# Where the module's alarms send their notifications (alarm_sns_topic_arn).
+resource "aws_sns_topic" "alarms" {
+  name              = "${var.name}-alarms"
+  kms_master_key_id = "alias/aws/sns"
+}
+
 module "ecsrunner" {
   source = "../.."
 
@@ -84,6 +91,7 @@ module "ecsrunner" {
   runner_ttl_seconds          = var.runner_ttl_seconds
   janitor_schedule_expression = var.janitor_schedule_expression
   enable_image_build          = var.enable_image_build
+  alarm_sns_topic_arn         = aws_sns_topic.alarms.arn
   lambda_zip_path             = var.lambda_zip_path
   runner_context_zip_path     = var.runner_context_zip_path
 

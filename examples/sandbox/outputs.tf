@@ -139,3 +139,18 @@ output "security_group_id" {
   description = "Security group of runner tasks."
   value       = aws_security_group.runners.id
 }
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the deployment, named <name>-<region> (dashboards are global to the account); null when enable_dashboard = false."
+  value       = module.ecsrunner.dashboard_name
+}
+
+output "alarm_names" {
+  description = "CloudWatch alarm names by purpose (map): dead_letter_queue_event_failures, control_plane_errors, runners_failed, jobs_queued_too_long; {} when enable_alarms = false."
+  value       = module.ecsrunner.alarm_names
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic the module's alarms notify."
+  value       = aws_sns_topic.alarms.arn
+}

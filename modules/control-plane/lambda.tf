@@ -37,9 +37,11 @@ locals {
       ENABLE_IMAGE_BUILD              = tostring(var.enable_image_build)
       BUILD_CONTEXT_DIGEST            = var.build_context_digest
       DEFAULT_BASE_IMAGE              = var.default_base_image
-      POWERTOOLS_SERVICE_NAME         = "ecsrunner"
-      POWERTOOLS_METRICS_NAMESPACE    = "ecsrunner"
-      POWERTOOLS_LOG_LEVEL            = var.log_level
+      # Every EMF metric carries service = the deployment name as a dimension: deployments sharing
+      # the namespace stay apart on dashboards and alarms (modules/monitoring).
+      POWERTOOLS_SERVICE_NAME      = var.name
+      POWERTOOLS_METRICS_NAMESPACE = "ecsrunner"
+      POWERTOOLS_LOG_LEVEL         = var.log_level
     },
     { for key, value in {
       GITHUB_REPO            = var.github_repo
@@ -110,7 +112,7 @@ resource "aws_lambda_function" "this" {
   lifecycle {
     precondition {
       condition     = local.lambda_source_code_hash != null
-      error_message = "The Lambda package ${var.lambda_zip_path} does not exist: run `make build` (LAMBDA_ARCH=${var.lambda_architecture}) in the ecsrunner checkout, or set lambda_zip_path."
+      error_message = "The Lambda package ${var.lambda_zip_path} does not exist. With the module from a git or registry source, set lambda_zip_path to the release's ecsrunner-<version>-lambda-${var.lambda_runtime}-${var.lambda_architecture}.zip (`make dist` in an ecsrunner checkout builds it); with a local checkout as the source, run `make build LAMBDA_ARCH=${var.lambda_architecture}` there."
     }
   }
 

@@ -8,6 +8,19 @@ output "api_id" {
   value       = aws_apigatewayv2_api.webhook.id
 }
 
+output "api_stage_name" {
+  description = "Stage of the HTTP API ($default), the Stage dimension of its CloudWatch metrics."
+  value       = aws_apigatewayv2_stage.default.name
+}
+
+output "webhook_throttling" {
+  description = "Throttling of the webhook route: burst_limit (requests at once) and rate_limit (requests per second)."
+  value = {
+    burst_limit = one(aws_apigatewayv2_stage.default.default_route_settings[*].throttling_burst_limit)
+    rate_limit  = one(aws_apigatewayv2_stage.default.default_route_settings[*].throttling_rate_limit)
+  }
+}
+
 output "runner_table_name" {
   description = "Name of the DynamoDB runner table."
   value       = aws_dynamodb_table.runners.name

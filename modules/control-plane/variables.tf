@@ -300,13 +300,13 @@ variable "janitor_schedule_expression" {
 }
 
 variable "webhook_throttling_burst_limit" {
-  description = "Burst limit of the webhook route."
+  description = "Burst limit of the webhook route (requests at once; see the root module for the sizing)."
   type        = number
-  default     = 100
+  default     = 512
 }
 
 variable "webhook_throttling_rate_limit" {
-  description = "Steady-state requests per second of the webhook route."
+  description = "Steady-state requests per second of the webhook route (see the root module for the sizing)."
   type        = number
-  default     = 50
+  default     = 256
 }

@@ -107,7 +107,7 @@ resource "aws_s3_object" "context" {
   lifecycle {
     precondition {
       condition     = fileexists(var.runner_context_zip_path)
-      error_message = "The build context ${var.runner_context_zip_path} does not exist: run `make build` in the ecsrunner checkout, or set runner_context_zip_path."
+      error_message = "The build context ${var.runner_context_zip_path} does not exist. With the module from a git or registry source, set runner_context_zip_path to the release's ecsrunner-<version>-runner-context.zip (`make dist` in an ecsrunner checkout builds it); with a local checkout as the source, run `make build` there."
     }
   }
 

@@ -261,3 +261,111 @@ run "image_build_disabled_with_own_key" {
     error_message = "A given kms_key_arn is used and no key is created."
   }
 }
+
+run "spot_on_arm64" {
+  # FARGATE_SPOT runs Linux ARM64 tasks on platform version 1.4.0 or later (RunTask uses LATEST).
+  command = plan
+
+  variables {
+    runner_class_sizes = {
+      graviton        = { cpu = 1024, memory = 2048, architecture = "arm64", spot = true }
+      graviton-demand = { cpu = 1024, memory = 2048, architecture = "arm64" }
+    }
+    default_class = "graviton"
+  }
+
+  assert {
+    condition     = module.control_plane.class_sizes_parameter_name == "/ecsrunner/ecsrunner/class-sizes"
+    error_message = "A Fargate Spot class on arm64 is accepted."
+  }
+}
+
+run "webhook_throttling_defaults_take_a_256_job_matrix" {
+  # A 256-job matrix sends 256 workflow_job "queued" deliveries within a second or two.
+  command = plan
+
+  assert {
+    condition     = module.control_plane.webhook_throttling.burst_limit >= 2 * 256 && module.control_plane.webhook_throttling.rate_limit >= 256
+    error_message = "The webhook route must take a 256-job matrix at once, with 2x headroom (burst >= 512, rate >= 256/s)."
+  }
+
+  assert {
+    condition     = module.control_plane.webhook_throttling.burst_limit <= 1250 && module.control_plane.webhook_throttling.rate_limit <= 2500
+    error_message = "The defaults must stay under the smallest default account throttle of API Gateway (1,250 burst, 2,500 rps per Region) and leave Lambda concurrency (1,000 per Region) for the rest of the account."
+  }
+}
+
+run "monitoring_on_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.dashboard_name == "ecsrunner-us-east-1"
+    error_message = "The dashboard is on by default and named <name>-<region> (dashboards are global to the account)."
+  }
+
+  assert {
+    condition = output.alarm_names == {
+      dead_letter_queue_event_failures = "ecsrunner-dead-letters-event-failures"
+      control_plane_errors             = "ecsrunner-control-plane-errors"
+      runners_failed                   = "ecsrunner-runners-failed"
+      jobs_queued_too_long             = "ecsrunner-jobs-queued-too-long"
+    }
+    error_message = "The four alarms are on by default."
+  }
+
+  assert {
+    condition     = length(module.monitoring.alarm_actions) == 0
+    error_message = "Without alarm_sns_topic_arn the alarms notify nobody."
+  }
+
+  assert {
+    condition     = module.control_plane.lambda_environment["POWERTOOLS_SERVICE_NAME"] == "ecsrunner" && module.control_plane.lambda_environment["POWERTOOLS_METRICS_NAMESPACE"] == "ecsrunner"
+    error_message = "The functions' metrics carry service = the deployment name, in the ecsrunner namespace."
+  }
+}
+
+run "alarms_notify_the_sns_topic" {
+  command = plan
+
+  variables {
+    name                = "ci-runners"
+    alarm_sns_topic_arn = "arn:aws:sns:us-east-1:123456789012:ops"
+  }
+
+  assert {
+    condition     = module.monitoring.alarm_actions == tolist(["arn:aws:sns:us-east-1:123456789012:ops"]) && length(output.alarm_names) == 4
+    error_message = "Every alarm notifies alarm_sns_topic_arn (alarm and OK actions)."
+  }
+
+  assert {
+    condition     = output.dashboard_name == "ci-runners-us-east-1" && module.control_plane.lambda_environment["POWERTOOLS_SERVICE_NAME"] == "ci-runners"
+    error_message = "Names and the metrics' service dimension follow the deployment name."
+  }
+}
+
+run "dashboard_off_alarms_on" {
+  command = plan
+
+  variables {
+    enable_dashboard = false
+  }
+
+  assert {
+    condition     = output.dashboard_name == null && length(output.alarm_names) == 4
+    error_message = "enable_dashboard = false removes only the dashboard."
+  }
+}
+
+run "dashboard_and_alarms_off" {
+  command = plan
+
+  variables {
+    enable_dashboard = false
+    enable_alarms    = false
+  }
+
+  assert {
+    condition     = output.dashboard_name == null && output.alarm_names == {}
+    error_message = "enable_dashboard = false and enable_alarms = false create neither."
+  }
+}

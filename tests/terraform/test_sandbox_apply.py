@@ -20,6 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 from ecsrunner_sandbox.moto_server import MotoServer, moto_server
 from ecsrunner_sandbox.terraform import Terraform, stage_configuration
+from metric_references import alarm_references, dashboard_references, emitted_metrics, mismatches
 
 pytestmark = pytest.mark.e2e
 
@@ -244,8 +245,8 @@ def check_webhook_route_is_post_webhook_with_payload_2(deployment: Deployment) -
     assert routes[0]["Target"] == f"integrations/{integration['IntegrationId']}"
     assert (integration["IntegrationType"], integration["PayloadFormatVersion"]) == ("AWS_PROXY", "2.0")
     assert function_arn in integration["IntegrationUri"]
-    assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 100
-    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == 50
+    assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"] == 512
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == 256
     assert stage["AccessLogSettings"]["DestinationArn"].endswith(f"log-group:/aws/apigateway/{NAME}-webhook")
     assert deployment.outputs["webhook_url"].endswith("/webhook")
     assert "//webhook" not in deployment.outputs["webhook_url"]
@@ -432,6 +433,47 @@ def check_kms_key_rotates_and_serves_only_our_log_groups_and_rules(deployment: D
     assert set(as_list(events_statement["Condition"]["ArnEquals"]["aws:SourceArn"])) == rule_arns
 
 
+def check_dashboard_and_alarms_watch_what_the_deployment_emits(deployment: Deployment) -> None:
+    cloudwatch = deployment.client("cloudwatch")
+    outputs = deployment.outputs
+    environment = deployment.client("lambda").get_function_configuration(
+        FunctionName=outputs["control_plane_function_name"]
+    )["Environment"]["Variables"]
+    namespace, service = environment["POWERTOOLS_METRICS_NAMESPACE"], environment["POWERTOOLS_SERVICE_NAME"]
+    body = json.loads(cloudwatch.get_dashboard(DashboardName=outputs["dashboard_name"])["DashboardBody"])
+    alarms = cloudwatch.describe_alarms(AlarmNames=list(outputs["alarm_names"].values()))["MetricAlarms"]
+    (api,) = [
+        a for a in deployment.client("apigatewayv2").get_apis()["Items"] if a["Name"] == f"{NAME}-webhook"
+    ]
+    references = dashboard_references(body) + alarm_references(alarms)
+    fixed = {
+        (reference.namespace, dimension): value
+        for reference in references
+        if reference.namespace.startswith("AWS/")
+        for dimension, value in reference.values.items()
+    }
+
+    assert outputs["dashboard_name"] == f"{NAME}-us-east-1" and service == NAME
+    assert set(outputs["alarm_names"]) == {
+        "dead_letter_queue_event_failures", "control_plane_errors", "runners_failed", "jobs_queued_too_long",
+    }  # fmt: skip
+    assert sorted(alarm["AlarmName"] for alarm in alarms) == sorted(outputs["alarm_names"].values())
+    for alarm in alarms:
+        assert alarm["AlarmActions"] == alarm["OKActions"] == [outputs["alarm_topic_arn"]]
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0.0)
+        assert alarm["TreatMissingData"] == "notBreaching"
+        tags = cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
+        assert {"Key": "ecsrunner:deployment", "Value": NAME} in tags
+    assert mismatches(references, emitted_metrics(namespace, service)) == []
+    assert len([reference for reference in references if reference.namespace == namespace]) >= 10
+    assert fixed[("AWS/ApiGateway", "ApiId")] == api["ApiId"]
+    assert fixed[("AWS/SQS", "QueueName")] == outputs["dead_letter_queue_name"]
+    lambda_functions = {
+        reference.values["FunctionName"] for reference in references if reference.namespace == "AWS/Lambda"
+    }
+    assert lambda_functions == {outputs["control_plane_function_name"], outputs["janitor_function_name"]}
+
+
 CHECKS: list[Callable[[Deployment], None]] = [
     check_runner_table_has_the_status_index_ttl_pitr_and_kms,
     check_functions_get_the_design_environment_and_no_secret,
@@ -444,6 +486,7 @@ CHECKS: list[Callable[[Deployment], None]] = [
     check_fleet_cluster_task_definition_and_repository,
     check_iam_is_least_privilege,
     check_kms_key_rotates_and_serves_only_our_log_groups_and_rules,
+    check_dashboard_and_alarms_watch_what_the_deployment_emits,
 ]
 
 
@@ -480,4 +523,7 @@ def check_nothing_is_left(deployment: Deployment) -> None:
         "clusters"
     ]
     assert all(cluster["status"] == "INACTIVE" for cluster in clusters)
+    cloudwatch = deployment.client("cloudwatch")
+    assert cloudwatch.list_dashboards()["DashboardEntries"] == []
+    assert cloudwatch.describe_alarms(AlarmNamePrefix=f"{NAME}-")["MetricAlarms"] == []
     assert deployment.terraform.run("state", "list").stdout.strip() == ""

@@ -24,9 +24,11 @@ def test_every_configuration_is_formatted_and_valid() -> None:
     output = completed.stdout + completed.stderr
 
     assert completed.returncode == 0, output
-    for configuration in (".", "modules/ecs-fleet", "modules/control-plane", "modules/image-build"):
+    modules = sorted(f"modules/{path.name}" for path in (REPO_ROOT / "modules").iterdir() if path.is_dir())
+    examples = sorted(f"examples/{path.name}" for path in (REPO_ROOT / "examples").iterdir() if path.is_dir())
+    assert "modules/monitoring" in modules
+    for configuration in (".", *modules, *examples):
         assert f"ok   validate {configuration} (" in output
-    for example in ("complete", "minimal", "sandbox"):
-        assert f"ok   validate examples/{example} (" in output
     assert "ok   fmt -check -recursive" in output
-    assert output.rstrip().endswith("terraform_check: 8 passed, 0 failed")
+    checks = 1 + 1 + len(modules) + len(examples)  # fmt, the root module, each module and example
+    assert output.rstrip().endswith(f"terraform_check: {checks} passed, 0 failed")

@@ -49,19 +49,6 @@ run "fargate_size_that_does_not_exist" {
   expect_failures = [var.runner_class_sizes]
 }
 
-run "spot_on_arm64" {
-  command = plan
-
-  variables {
-    runner_class_sizes = {
-      graviton = { cpu = 1024, memory = 2048, architecture = "arm64", spot = true }
-    }
-    default_class = "graviton"
-  }
-
-  expect_failures = [var.runner_class_sizes]
-}
-
 run "default_class_not_defined" {
   command = plan
 
@@ -110,4 +97,34 @@ run "architecture_typo" {
   }
 
   expect_failures = [var.lambda_architecture]
+}
+
+run "alarm_topic_that_is_not_an_sns_topic" {
+  command = plan
+
+  variables {
+    alarm_sns_topic_arn = "arn:aws:sqs:us-east-1:123456789012:not-a-topic"
+  }
+
+  expect_failures = [var.alarm_sns_topic_arn]
+}
+
+run "lambda_zip_that_does_not_exist" {
+  command = plan
+
+  variables {
+    lambda_zip_path = "releases/ecsrunner-lambda-that-is-not-there.zip"
+  }
+
+  expect_failures = [var.lambda_zip_path]
+}
+
+run "runner_context_zip_that_does_not_exist" {
+  command = plan
+
+  variables {
+    runner_context_zip_path = "releases/ecsrunner-runner-context-that-is-not-there.zip"
+  }
+
+  expect_failures = [var.runner_context_zip_path]
 }

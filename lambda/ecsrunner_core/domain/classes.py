@@ -70,6 +70,8 @@ class ClassSize:
     name: str
     cpu: int
     memory: int
+    # Fargate Spot runs x86_64 and arm64 Linux tasks (arm64 from platform version 1.4.0, which LATEST
+    # is for Linux; RunTask does not pin a platform version).
     spot: bool = False
     architecture: Architecture = Architecture.X86_64
     ephemeral_storage_gib: int | None = None
@@ -90,10 +92,6 @@ class ClassSize:
             raise ClassSizeError(
                 f"class {self.name!r}: architecture must be x86_64 or arm64 (got {self.architecture!r})"
             ) from None
-        if self.spot and self.architecture is Architecture.ARM64:
-            raise ClassSizeError(
-                f"class {self.name!r}: Fargate Spot does not run arm64 tasks; set spot=false"
-            )
         low, high = EPHEMERAL_STORAGE_GIB
         if self.ephemeral_storage_gib is not None and not low <= self.ephemeral_storage_gib <= high:
             raise ClassSizeError(

@@ -106,13 +106,26 @@ def test_error_lists_every_valid_memory_value() -> None:
         assert str(memory) in message
 
 
-def test_spot_does_not_run_arm64() -> None:
-    with pytest.raises(ClassSizeError, match="Spot"):
-        ClassSize("a", 1024, 2048, spot=True, architecture=Architecture.ARM64)
-    with pytest.raises(ClassSizeError, match="Spot"):
-        ClassSize("a", 1024, 2048, spot=True, architecture="arm64")  # type: ignore[arg-type]
-    assert ClassSize("a", 1024, 2048, spot=True).spot
-    assert ClassSize("a", 1024, 2048, architecture=Architecture.ARM64).architecture is Architecture.ARM64
+def test_spot_runs_arm64_too() -> None:
+    """FARGATE_SPOT runs Linux ARM64 tasks on platform version 1.4.0 or later (ECS API reference,
+    CapacityProviderStrategyItem); RunTask leaves the platform version at LATEST, which is 1.4.0."""
+    graviton = ClassSize("a", 1024, 2048, spot=True, architecture=Architecture.ARM64)
+    from_string = ClassSize("a", 1024, 2048, spot=True, architecture="arm64")  # type: ignore[arg-type]
+
+    assert graviton.spot and graviton.architecture is Architecture.ARM64
+    assert from_string == graviton
+    assert graviton.to_json() == {
+        "cpu": 1024,
+        "memory": 2048,
+        "spot": True,
+        "architecture": "arm64",
+        "ephemeral_storage_gib": None,
+    }
+    document = {
+        "default": "g",
+        "classes": {"g": {"cpu": 1024, "memory": 2048, "spot": True, "architecture": "arm64"}},
+    }
+    assert ClassSizes.from_json(document).get(None) == ClassSize("g", 1024, 2048, True, Architecture.ARM64)
 
 
 def test_plain_string_architecture_is_stored_as_the_enum() -> None:
@@ -192,7 +205,7 @@ def class_sizes(draw: st.DrawFn) -> ClassSizes:
     for name in names:
         cpu, memory = draw(st.sampled_from(VALID_PAIRS))
         architecture = draw(st.sampled_from(list(Architecture)))
-        spot = draw(st.booleans()) and architecture is Architecture.X86_64
+        spot = draw(st.booleans())
         storage = draw(st.none() | st.integers(21, 200))
         classes[name] = ClassSize(name, cpu, memory, spot, architecture, storage)
     return ClassSizes(classes=classes, default=draw(st.sampled_from(names)))
