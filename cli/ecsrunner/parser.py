@@ -15,7 +15,7 @@ DESCRIPTION = "Operate an ecsrunner deployment: runners, classes, images, health
 CONFIG_HELP = """configuration (flags > --terraform-dir outputs > environment):
   RUNNER_TABLE, CLASS_SIZES_PARAM   enough for runners list/details, classes list
   the Lambdas' environment          runners terminate, images build, doctor (see docs/DESIGN.md)
-  AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL are honoured as by the AWS CLI
+  AWS_PROFILE, AWS_REGION (else AWS_DEFAULT_REGION), AWS_ENDPOINT_URL are honoured as by the AWS CLI v2
 
 exit codes: 0 ok, 1 failure, 2 usage"""
 
@@ -55,18 +55,30 @@ def _status(text: str) -> RunnerStatus:
         raise argparse.ArgumentTypeError(f"unknown status {text!r}; valid: {valid}") from None
 
 
-def _common() -> argparse.ArgumentParser:
-    """Options accepted before or after the command (``--region x runners list`` or the reverse)."""
-    common = argparse.ArgumentParser(add_help=False)
-    group = common.add_argument_group("deployment")
-    group.add_argument("--region", default=argparse.SUPPRESS, help="AWS region (default: AWS_REGION)")
-    group.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile (default: AWS_PROFILE)")
+def _deployment_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    group = parser.add_argument_group("deployment")
+    group.add_argument(
+        "--region", default=default, help="AWS region (default: AWS_REGION, AWS_DEFAULT_REGION)"
+    )
+    group.add_argument("--profile", default=default, help="AWS profile (default: AWS_PROFILE)")
     group.add_argument(
         "--terraform-dir",
         metavar="DIR",
-        default=argparse.SUPPRESS,
+        default=default,
         help="read the deployment from `terraform output -json` in DIR",
     )
+
+
+def _common() -> argparse.ArgumentParser:
+    """The deployment options of every group and command, accepted after its name too.
+
+    They default to SUPPRESS there: a subparser parses into a namespace of its own that is then
+    copied onto the top-level one, so a default would overwrite a value given before the command.
+    The top-level parser declares its own copies (default None): ``parents=`` shares the action
+    objects, and a ``set_defaults`` on one parser would change the defaults of all of them.
+    """
+    common = argparse.ArgumentParser(add_help=False)
+    _deployment_options(common, argparse.SUPPRESS)
     return common
 
 
@@ -77,14 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         epilog=CONFIG_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
     )
-    parser.set_defaults(region=None, profile=None, terraform_dir=None)
+    _deployment_options(parser, None)
     parser.add_argument("--version", action="version", version=f"ecsrunner {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     def group(name: str, help_text: str) -> Any:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub = commands.add_parser(name, help=help_text, description=help_text, parents=[common])
         sub.set_defaults(command_parser=sub)
         return sub.add_subparsers(title="commands", metavar="COMMAND")
 

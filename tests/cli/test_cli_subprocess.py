@@ -52,17 +52,22 @@ def deployment(server: MotoServer) -> Deployment:
     return deployment
 
 
-def run_cli(server: MotoServer, deployment: Deployment, *argv: str) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    server: MotoServer, deployment: Deployment, *argv: str, unset: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     env = {
         key: value
         for key, value in os.environ.items()
         if not key.startswith(("AWS_", "RUNNER_", "CLASS_SIZES", "GITHUB_", "ECSRUNNER_"))
     }
     env.update(server.client_environment())  # AWS_ENDPOINT_URL, dummy credentials, region
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)  # no profile region
     env.update(
         RUNNER_TABLE=deployment.settings.runner_table, CLASS_SIZES_PARAM=deployment.settings.class_sizes_param
     )
     env.pop("NO_COLOR", None)
+    for name in unset:
+        env.pop(name, None)
     return subprocess.run(
         [sys.executable, "-m", "ecsrunner", *argv],
         env=env,
@@ -93,6 +98,29 @@ def test_runners_list_table(server, deployment) -> None:
     assert failed.endswith("task stopped: CannotPullContainerError")
     assert running.split()[:2] == ["ecsr-sub-running", "RUNNING"]
     assert "\033[" not in done.stdout  # a pipe, not a terminal
+
+
+NO_REGION = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--region", "us-east-1", "runners", "list", "--json"],
+        ["runners", "list", "--json", "--region", "us-east-1"],
+    ],
+    ids=["before", "after"],
+)
+def test_region_option_before_or_after_the_command(server, deployment, argv) -> None:
+    done = run_cli(server, deployment, *argv, unset=NO_REGION)
+    assert done.returncode == 0, done.stderr
+    assert [r["runner_id"] for r in json.loads(done.stdout)] == ["ecsr-sub-failed", "ecsr-sub-running"]
+
+
+def test_aws_region_alone_is_honoured(server, deployment) -> None:
+    done = run_cli(server, deployment, "runners", "list", "--json", unset=("AWS_DEFAULT_REGION",))
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)) == 2
 
 
 def test_classes_and_errors_as_a_subprocess(server, deployment) -> None:
