@@ -23,6 +23,8 @@ COMMANDS = [
     ["runners", "list"],
     ["runners", "details", "r-1"],
     ["runners", "terminate", "r-1"],
+    ["runners", "stats"],
+    ["runners", "logs", "r-1"],
     ["classes", "list"],
     ["list-class-sizes"],
     ["images", "list"],
