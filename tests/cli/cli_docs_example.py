@@ -38,6 +38,7 @@ from ecsrunner_core.wiring import Services  # noqa: E402
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn  # noqa: E402
 from ecsrunner_sandbox.github_state import repo_scope  # noqa: E402
 from ecsrunner_sandbox.moto_server import MotoServer, moto_server  # noqa: E402
+from ecsrunner_sandbox.portable_paths import relative_text  # noqa: E402
 from ecsrunner_sandbox.provision import Deployment, provision, push_image  # noqa: E402
 
 from tests.cli.cli_servers import Received, Reply, serve  # noqa: E402
@@ -336,7 +337,7 @@ def document(
     )
     cli.run("runners", "list", "--terraform-dir", "/nonexistent")
     cli.run("runners", "list", "--since", "yesterday")
-    target.write_text("\n".join(cli.sections).replace(str(ROOT) + "/", ""))
+    target.write_text(relative_text("\n".join(cli.sections), ROOT))
     print(f"wrote {target}")
 
 
