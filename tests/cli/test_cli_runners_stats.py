@@ -149,7 +149,7 @@ def test_the_table(cli, fleet) -> None:
     result = cli("runners", "stats", "--since", "7d")
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert lines[0].startswith("runners created since ") and lines[0].endswith(" (7d00h)")
+    assert lines[0].startswith("runners created since ") and lines[0].endswith(" (the last 7d)")
     assert lines[1] == "jobs              5 (5 runners: 3 OFFLINE, 2 FAILED)"
     assert lines[2] == "queued → running  p50 1m10s, p90 1m40s (3 runners ran their job)"
     assert lines[3] == "failures          2: labels 1, task 1"

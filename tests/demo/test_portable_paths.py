@@ -29,8 +29,8 @@ def test_shown_path() -> None:
     [
         (ROOT / ".venv" / "bin" / "python", ".venv/bin/python"),
         (Path.home() / ".pyenv" / "versions" / "3.13.0" / "bin" / "python3.13", "python3.13 (pyenv)"),
-        ("/opt/pyenv/.pyenv/versions/3.13.0/bin/python3.13", "python3.13 (pyenv)"),
-        ("/usr/local/bin/python3.11", "python3.11"),
+        (Path("/opt/pyenv") / ".pyenv" / "versions" / "3.13.0" / "bin" / "python3.13", "python3.13 (pyenv)"),
+        (Path("/usr/local/bin") / "python3.11", "python3.11"),
     ],
 )
 def test_shown_interpreter(executable, shown) -> None:

@@ -57,7 +57,7 @@ def report(stats: FleetStats, window: timedelta, *, width: int | None = None) ->
     prices = stats.prices
     source = "list prices" if prices == DEFAULT_PRICES else "prices from --price-*/--spot-discount"
     lines = [
-        f"runners created since {when_text(stats.since)} ({short_duration(window)})",
+        f"runners created since {when_text(stats.since)} (the last {window_text(window)})",
         f"jobs              {stats.jobs} ({stats.runners} runners{': ' + statuses if statuses else ''})",
         "queued → running  " + _latency_text(latency),
         f"failures          {failures['total']}" + _kinds_text(failures["by_kind"]),
@@ -105,6 +105,15 @@ def _size_text(line: dict[str, Any]) -> str:
         return "not defined"
     spot = ", spot" if line["spot"] else ""
     return f"{line['cpu'] / 1024:g} vCPU / {line['memory'] / 1024:g} GiB, {line['architecture']}{spot}"
+
+
+def window_text(window: timedelta) -> str:
+    """``7d``, ``24h``, ``90m`` as an operator types them; other spans as ``short_duration``."""
+    seconds = int(window.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return short_duration(window)
 
 
 def money(usd: float) -> str:
