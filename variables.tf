@@ -196,7 +196,7 @@ variable "default_class" {
 }
 
 variable "runner_extra_labels" {
-  description = "Extra labels every runner of this fleet registers with (besides self-hosted, linux, the architecture and class:<name>)."
+  description = "Extra labels a job's runs-on may use and still be served by this fleet (besides self-hosted, linux, x64/arm64, class:<name> and image:<reference>); a job with any other label is left to another fleet. Runners register with exactly their job's labels."
   type        = list(string)
   default     = []
 
@@ -295,7 +295,7 @@ variable "record_retention_days" {
 }
 
 variable "default_base_image" {
-  description = "Base image of jobs that set no container image."
+  description = "Base image of the runner image for jobs without an image:<reference> label (the image is built FROM it). A job's container: key is not used: Fargate tasks run no Docker daemon."
   type        = string
   default     = "ubuntu:22.04"
 

@@ -273,7 +273,8 @@ def _body(ctx: Context, data: dict[str, Any], python: Path) -> str:
         for row in data["rows"]
     ]
     quick = " --quick" if ctx.quick else ""
-    trace = f'`{python} -X importtime -c "import MODULE"`'
+    # The program name only: the machine table says which interpreter it is (no machine path in docs).
+    trace = f'`{Path(python).name} -X importtime -c "import MODULE"`'
     parts = [
         command("python -m bench.run --only cold-start" + quick),
         "",

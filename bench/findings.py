@@ -178,7 +178,7 @@ def _read_before_write(critical: dict[str, Any]) -> str | None:
 
 
 EMULATOR = _paragraph(
-    """**Emulator limits met on the way** (worth adding to `/work/shared/emulator-notes.md`): moto 5.2
+    """**Emulator limits met on the way** (worth adding to the shared emulator notes): moto 5.2
     deep-copies the whole table for every item of a `TransactWriteItems` call (O(table) per transaction; the
     moto server grew past 5 GB of memory during a 1,000-job burst), and builds every item in
     O(attributes²) (its size check re-measures the item on each attribute, about 2 ms for a runner record).

@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from ecsrunner_sandbox.portable_paths import shown_interpreter
+
 from scripts.runtime_python import locate
 
 DEFAULT_RUNTIME = "python3.13"
@@ -67,7 +69,7 @@ def _version_of(python: Path | None) -> str:
         text=True,
         check=False,
     )
-    return f"{result.stdout.strip() or 'unknown'} ({python})"
+    return f"{result.stdout.strip() or 'unknown'}, {shown_interpreter(python)}"
 
 
 def _package_version(name: str) -> str:
@@ -86,7 +88,7 @@ def describe_machine(runtime: str = DEFAULT_RUNTIME) -> Machine:
         memory_gib=_memory_gib(),
         load_average=" ".join(f"{value:.2f}" for value in load),
         os=f"{platform.system()} {platform.release()}",
-        python=f"{platform.python_version()} ({sys.executable})",
+        python=f"{platform.python_version()}, {shown_interpreter(sys.executable)}",
         runtime_python=_version_of(runtime_python(runtime)),
         versions={
             name: _package_version(name)

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Prepares the base image for the actions runner (run as root during `docker build`):
 #   - installs the runner's .NET dependencies (ICU, OpenSSL, Kerberos, zlib, LTTng when packaged)
-#     and the tools jobs written for GitHub-hosted runners expect (git, curl, jq, unzip, sudo, ...),
+#     and the tools jobs written for GitHub-hosted runners expect (git, curl, jq, unzip, sudo, ...;
+#     lsb_release: the lsb-release package on Debian/Ubuntu; RHEL-family bases get a shim from
+#     image-conventions.sh, as Amazon Linux 2023 and RHEL 9 package none),
 #   - creates the non-root `runner` user (uid 1001 when free) with passwordless sudo.
 # Supported bases: Debian/Ubuntu (apt) and RHEL-family/Fedora/Amazon Linux (dnf, yum or microdnf),
 # detected from ID and ID_LIKE in /etc/os-release. POSIX sh, so that any other base (Alpine, ...)
@@ -68,7 +70,7 @@ apt_newest_icu() {
 debian_packages() {
   icu="$(apt_newest_icu)" || fail "no libicuNN package available from the apt sources"
   ssl="$(apt_first_available libssl3t64 libssl3 libssl1.1)" || fail "no libssl3/libssl1.1 package available"
-  echo ca-certificates curl git jq unzip sudo tar gzip xz-utils \
+  echo ca-certificates curl git jq unzip sudo tar gzip xz-utils lsb-release \
     libkrb5-3 libgssapi-krb5-2 zlib1g "$icu" "$ssl"
   # LTTng only feeds .NET tracing: installed where the distribution still packages it.
   apt_first_available liblttng-ust1t64 liblttng-ust1 liblttng-ust0 || true

@@ -1,5 +1,8 @@
 """Where a command's settings come from: flags > ``--terraform-dir`` outputs > environment.
 
+The region likewise: ``--region`` > the outputs' region > ``AWS_REGION`` > ``AWS_DEFAULT_REGION`` >
+the profile's ``region``.
+
 With ``--terraform-dir`` the settings are the module's ``cli_environment`` output (the Lambdas'
 environment, no secrets); otherwise the process environment, as in the original tool. Commands
 that only read (``runners list``, ``classes list``) need just ``RUNNER_TABLE`` or
@@ -25,6 +28,13 @@ _PLACEHOLDERS = {
     "CLASS_SIZES_PARAM": "/unused/class-sizes",
 }
 _PLACEHOLDER_REPO = "placeholder/placeholder"
+# As the AWS CLI v2 reads them; boto3 alone reads only AWS_DEFAULT_REGION.
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+
+
+def environment_region(environ: Mapping[str, str]) -> str | None:
+    """The region the environment names, or None (then boto3 asks the profile's configuration)."""
+    return next((environ[name].strip() for name in REGION_VARIABLES if environ.get(name, "").strip()), None)
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class Configuration:
         profile: str | None = None,
     ) -> Configuration:
         if not terraform_dir:
-            return cls(dict(environ), "environment", region or None, profile or None)
+            return cls(dict(environ), "environment", region or environment_region(environ), profile or None)
         directory = Path(terraform_dir)
         outputs = read_outputs(directory)
         values = environment_from_outputs(outputs)
@@ -53,7 +63,7 @@ class Configuration:
         return cls(
             values,
             f"the Terraform outputs in {directory}",
-            region or (str(output_region) if output_region else None),
+            region or (str(output_region) if output_region else None) or environment_region(environ),
             profile or None,
             outputs,
         )

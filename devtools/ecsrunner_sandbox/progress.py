@@ -2,7 +2,8 @@
 
 On a terminal: colours (unless ``--no-color`` or ``NO_COLOR``) and a spinner line that is redrawn
 in place. Elsewhere (CI, a pipe): plain lines only, no control characters. ``quiet`` keeps the
-stage lines, warnings and errors, and drops the per-event lines.
+stage lines, warnings and errors, and drops the per-event lines. Paths in the checkout print
+relative to it (``build/demo/logs``): the output is pasted into committed docs (docs/demo.md).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TextIO
+
+from .portable_paths import relative_text
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 SPINNER_INTERVAL_SECONDS = 0.1
@@ -75,6 +78,7 @@ class Progress:
         return time.monotonic() - self.started
 
     def _write(self, line: str) -> None:
+        line = relative_text(line)
         with self._lock:
             if self._spinner_text is not None and self.interactive:
                 self.stream.write("\r\033[K")

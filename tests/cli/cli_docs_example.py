@@ -38,6 +38,7 @@ from ecsrunner_core.wiring import Services  # noqa: E402
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn, serving  # noqa: E402
 from ecsrunner_sandbox.github_state import repo_scope  # noqa: E402
 from ecsrunner_sandbox.moto_server import MotoServer, moto_server  # noqa: E402
+from ecsrunner_sandbox.portable_paths import relative_text  # noqa: E402
 from ecsrunner_sandbox.provision import Deployment, provision, push_image  # noqa: E402
 
 from tests.cli.cli_servers import Received, Reply, serve  # noqa: E402
@@ -166,6 +167,60 @@ def fleet(services: Services, github: GitHubStandIn) -> dict[str, str]:
     return names
 
 
+LOG_GROUP = "/ecsr/runners"
+
+
+def with_runner_logs(session: boto3.Session, deployment: Deployment) -> Deployment:
+    """The module's runner log group and a base task definition logging to it, as modules/ecs-fleet has."""
+    session.client("logs").create_log_group(logGroupName=LOG_GROUP)
+    ecs = session.client("ecs")
+    base = ecs.describe_task_definition(taskDefinition=deployment.settings.base_task_definition_arn)
+    definition = base["taskDefinition"]
+    options = {
+        "awslogs-group": LOG_GROUP,
+        "awslogs-region": deployment.region,
+        "awslogs-stream-prefix": "runner",
+    }
+    containers = [
+        {**c, "logConfiguration": {"logDriver": "awslogs", "options": options}}
+        for c in definition["containerDefinitions"]
+    ]
+    arn = ecs.register_task_definition(
+        family=definition["family"],
+        requiresCompatibilities=definition["requiresCompatibilities"],
+        networkMode=definition["networkMode"],
+        cpu=definition["cpu"],
+        memory=definition["memory"],
+        executionRoleArn=definition["executionRoleArn"],
+        taskRoleArn=definition["taskRoleArn"],
+        containerDefinitions=containers,
+    )["taskDefinition"]["taskDefinitionArn"]
+    settings = replace(deployment.settings, base_task_definition_arn=arn, log_group_name=LOG_GROUP)
+    return replace(deployment, settings=settings)
+
+
+def write_runner_log(session: boto3.Session, settings: Settings, services: Services, name: str) -> None:
+    """What the awslogs driver ships for a runner container (ACTIONS_RUNNER_PRINT_LOG_TO_STDOUT=1)."""
+    record = services.store.get(name)
+    assert record is not None and record.task_arn is not None
+    stream = f"runner/{settings.container_name}/{record.task_arn.rsplit('/', 1)[-1]}"
+    logs = session.client("logs")
+    logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
+    started = record.created_at + timedelta(seconds=50)
+    lines = [
+        (0, "√ Connected to GitHub"),
+        (0, "Current runner version: '2.337.0'"),
+        (1, "[RUNNER {at:%Y-%m-%d %H:%M:%SZ} INFO Runner] Listener started; waiting for a job"),
+        (1, "{at:%Y-%m-%d %H:%M:%SZ}: Listening for Jobs"),
+        (4, "{at:%Y-%m-%d %H:%M:%SZ}: Running job: build (2)"),
+    ]
+    events = []
+    for seconds, line in lines:
+        at = started + timedelta(seconds=seconds)
+        events.append({"timestamp": int(at.timestamp() * 1000), "message": line.format(at=at)})
+    logs.put_log_events(logGroupName=LOG_GROUP, logStreamName=stream, logEvents=events)
+
+
 @contextmanager
 def control_plane(services: Services) -> Iterator[str]:
     deps = services.deps()
@@ -254,8 +309,10 @@ def main() -> None:
             TableName=deployment.settings.runner_table,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
         )
+        deployment = with_runner_logs(session, deployment)
         services = Services(deployment.settings, session)
         names = fleet(services, github)
+        write_runner_log(session, deployment.settings, services, names["running"])
         with control_plane(services) as webhook_url:
             document(Runner(server, deployment), deployment, session, names, webhook_url, target)
 
@@ -281,6 +338,15 @@ def document(
     cli.run("runners", "list", "--limit", "1", "--json")
     cli.prose("## runners details")
     cli.run("runners", "details", names["done"])
+    cli.prose(STATS)
+    cli.run("runners", "stats")
+    cli.run("runners", "stats", "--since", "24h", "--price-vcpu-hour", "0.05", "--json")
+    cli.prose(STATS_KEYS)
+    cli.prose(LOGS)
+    cli.run("runners", "logs", names["running"])
+    cli.run("runners", "logs", names["running"], "--timestamps", "--limit", "2")
+    cli.run("runners", "logs", names["image"])
+    cli.run("runners", "logs", names["failed"])
     cli.prose(TERMINATE)
     cli.run("runners", "terminate", names["running"])
     cli.run("runners", "terminate", names["running"], "--yes")
@@ -336,9 +402,51 @@ def document(
     )
     cli.run("runners", "list", "--terraform-dir", "/nonexistent")
     cli.run("runners", "list", "--since", "yesterday")
-    target.write_text("\n".join(cli.sections).replace(str(ROOT) + "/", ""))
+    target.write_text(relative_text("\n".join(cli.sections), ROOT))
     print(f"wrote {target}")
 
+
+STATS = """
+## runners stats
+
+Runners created within `--since` (default `7d`; records stay `record_retention_days`, 30 by default),
+read with one status-index Query per status (never a Scan): jobs, how long a queued job waited for its
+runner to start it (from the accepted webhook to the runner's `RUNNING` entry; p50/p90, nearest rank),
+failures by kind, runner minutes (the task's `WAITING_FOR_JOB`/`RUNNING` until its end, or until now
+for a live runner) and their estimated Fargate cost by repository and by class. Sizes come from the
+class sizes parameter (so it needs `RUNNER_TABLE` and `CLASS_SIZES_PARAM`); minutes of a class no
+longer defined are reported as unpriced. Prices are the us-east-1 list prices (`FargatePrices` in
+`ecsrunner_core.usecases.stats`); a `spot` class is priced with the Spot discount, every task is billed
+at least a minute, and Fargate also bills the image pull, which the records do not time: the estimate
+is a lower bound. Override the prices for your region with `--price-vcpu-hour`, `--price-gb-hour`,
+`--price-arm-vcpu-hour`, `--price-arm-gb-hour` (USD) and `--spot-discount` (0-1).
+"""
+
+STATS_KEYS = """
+`--json` keys (stable): `since`, `until` (ISO-8601 UTC); `jobs` (distinct job ids), `runners`;
+`by_status` (every status, 0 included); `queued_to_running_seconds` {`count`, `p50`, `p90`} (`null`
+without data); `failures` {`total`, `by_kind`} with the kinds of the `RunnersFailed` metric (`labels`,
+`image`, `task`, `timeout`, `ttl`, `launch`, `other`); `runner_minutes`, `unpriced_minutes`,
+`estimated_cost_usd`; `by_repository` [{`repository`, `runners`, `runner_minutes`, `unpriced_minutes`,
+`estimated_cost_usd`}] and `by_class` [{`class`, the same, `cpu`, `memory`, `spot`, `architecture`;
+`estimated_cost_usd`, `cpu`... `null` for a class no longer defined}], most minutes first; `prices`
+{`vcpu_hour`, `gb_hour`, `arm_vcpu_hour`, `arm_gb_hour`, `storage_gb_hour`, `spot_discount`, `region`,
+`read_on`}. A runner counts in the repository whose job it ran (`run_job_repository`).
+"""
+
+LOGS = """
+## runners logs
+
+The runner task's CloudWatch log, as `kubectl logs` prints a pod's: the job's output and, because the
+image sets `ACTIONS_RUNNER_PRINT_LOG_TO_STDOUT=1`, the runner's own diagnostic log. The stream is
+`<awslogs-stream-prefix>/<container>/<task id>`: the prefix is read from the base task definition's
+log configuration (`BASE_TASK_DEFINITION_ARN`, DescribeTaskDefinition; the module sets `runner`), the
+container is `RUNNER_CONTAINER_NAME`, the log group `RUNNER_LOG_GROUP` (else the definition's
+`awslogs-group`). `--since 10m` and `--limit N` (the last N events) narrow it, `--timestamps` prefixes
+each line with its time; `--follow` (`-f`) waits for the task and its stream, prints new lines every
+`--poll-interval` seconds (default 2) and stops once the runner is OFFLINE or FAILED. The operator
+needs `logs:GetLogEvents` on the group and `ecs:DescribeTaskDefinition`.
+"""
 
 TERMINATE = """
 ## runners terminate
@@ -388,12 +496,16 @@ output) > the environment.
 | command | needs |
 |---|---|
 | `runners list`, `runners details`, `images list` | `RUNNER_TABLE` |
+| `runners stats` | `RUNNER_TABLE`, `CLASS_SIZES_PARAM` |
+| `runners logs` | `RUNNER_TABLE`, `BASE_TASK_DEFINITION_ARN` (and `RUNNER_LOG_GROUP`) |
 | `classes list`, `list-class-sizes` | `CLASS_SIZES_PARAM` |
 | `runners terminate`, `images build`, `doctor` | the Lambdas' environment (see docs/DESIGN.md) |
 
-`--region`/`--profile` (or `AWS_REGION`/`AWS_PROFILE`) choose the account; `AWS_ENDPOINT_URL` is
-honoured (boto3 reads it), so the CLI works against a moto server or LocalStack. Deployment options may
-come before or after the command.
+`--region`/`--profile` (or `AWS_PROFILE`) choose the account. The region, as the AWS CLI v2 reads it:
+`--region` > the Terraform outputs' region (with `--terraform-dir`) > `AWS_REGION` > `AWS_DEFAULT_REGION`
+> the profile's `region`. `AWS_ENDPOINT_URL` is honoured (boto3 reads it), so the CLI works against a
+moto server or LocalStack. `--region`, `--profile` and `--terraform-dir` may come before the command,
+after it, or both (`python -m ecsrunner --profile ops runners list --region eu-west-1`).
 
 Exit codes: 0 ok, 1 failure, 2 usage. Missing configuration or credentials give one line on stderr,
 never a traceback. Colour only on a terminal and never with `NO_COLOR`; on a terminal the REASON column

@@ -105,7 +105,12 @@ def test_region_flag_wins_over_terraform_and_environment(fake_terraform, deploym
     write(terraform_outputs(deployment, region="eu-west-1"))
     assert Configuration.resolve({}, terraform_dir=str(state)).region == "eu-west-1"
     assert Configuration.resolve({}, terraform_dir=str(state), region="ap-south-1").region == "ap-south-1"
-    assert Configuration.resolve({"AWS_REGION": "us-west-2"}).region is None  # boto3 reads the environment
+    assert Configuration.resolve({"AWS_REGION": "us-west-2"}, terraform_dir=str(state)).region == "eu-west-1"
+    assert Configuration.resolve({"AWS_REGION": "us-west-2", "AWS_DEFAULT_REGION": "us-east-2"}).region == (
+        "us-west-2"
+    )
+    assert Configuration.resolve({"AWS_DEFAULT_REGION": "us-east-2"}).region == "us-east-2"
+    assert Configuration.resolve({}).region is None  # boto3 then reads the profile's configuration
 
 
 def test_terraform_failure_is_one_line(cli, fake_terraform, clean_env) -> None:

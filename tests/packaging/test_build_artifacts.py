@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from scripts import build_artifacts
+from scripts import build_artifacts, runtime_python
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER_DIR = ROOT / "runner"
-DEFAULT_RUNTIME_PYTHON = "/root/.pyenv/versions/3.13.0/bin/python3.13"
-RUNTIME_PYTHON = Path(os.environ.get("ECSRUNNER_RUNTIME_PYTHON", DEFAULT_RUNTIME_PYTHON))
+# Found as the build finds it ($ECSRUNNER_RUNTIME_PYTHON, PATH, pyenv): no machine path in the code.
+_FOUND = runtime_python.locate("python3.13")
+RUNTIME_PYTHON = Path(_FOUND.executable if _FOUND is not None else "python3.13")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 HANDLER = 'def handler(event, context):\n    return {"handled": event}\n'
 CACHE_TAG = "cpython-313"

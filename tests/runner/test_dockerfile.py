@@ -2,6 +2,7 @@
 
 import json
 import re
+import shlex
 
 import pytest
 from runner_scripts import RUNNER_DIR
@@ -22,12 +23,22 @@ def instructions() -> list[tuple[str, str]]:
 
 
 def declared(keyword: str) -> dict[str, str]:
+    """NAME=value pairs of every ARG or ENV instruction (one instruction may set several)."""
     values = {}
     for instruction, arguments in instructions():
         if instruction == keyword:
-            name, _, value = arguments.partition("=")
-            values[name] = value
+            for assignment in shlex.split(arguments):
+                name, _, value = assignment.partition("=")
+                values[name] = value
     return values
+
+
+def run_position(script: str) -> int:
+    return next(
+        index
+        for index, (keyword, arguments) in enumerate(instructions())
+        if keyword == "RUN" and f"/usr/local/lib/ecsrunner/{script}" in arguments
+    )
 
 
 def test_base_image_is_an_argument_defaulting_to_ubuntu_22_04():
@@ -66,11 +77,7 @@ def test_tini_is_pinned_for_both_architectures():
     ],
 )
 def test_install_runner_receives_every_pin(name):
-    install_position = next(
-        index
-        for index, (keyword, arguments) in enumerate(instructions())
-        if "install-runner.sh" in arguments and keyword == "RUN"
-    )
+    install_position = run_position("install-runner.sh")
     declared_before = [
         arguments.partition("=")[0]
         for keyword, arguments in instructions()[:install_position]
@@ -120,3 +127,32 @@ def test_every_copied_file_is_in_the_build_context():
 
     assert sources
     assert all((RUNNER_DIR / source).is_file() for source in sources)
+
+
+# Conventions of GitHub's own runner image (actions/runner images/Dockerfile) that actions rely on.
+GITHUB_IMAGE_ENVIRONMENT = {
+    "ACTIONS_RUNNER_PRINT_LOG_TO_STDOUT": "1",  # the runner's _diag log reaches CloudWatch
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "AGENT_TOOLSDIRECTORY": "/opt/hostedtoolcache",
+    "RUNNER_TOOL_CACHE": "/opt/hostedtoolcache",
+}
+
+
+@pytest.mark.parametrize(("name", "value"), GITHUB_IMAGE_ENVIRONMENT.items())
+def test_github_runner_image_environment(name, value):
+    assert declared("ENV")[name] == value
+
+
+def test_the_environment_is_set_before_any_package_is_installed():
+    first_env = next(index for index, (keyword, _) in enumerate(instructions()) if keyword == "ENV")
+
+    assert first_env < run_position("install-deps.sh")
+
+
+def test_image_conventions_run_after_the_runner_and_its_user_exist():
+    conventions = run_position("image-conventions.sh")
+
+    assert conventions >= run_position("install-runner.sh") > run_position("install-deps.sh")
+    copied = [arguments for keyword, arguments in instructions()[:conventions] if keyword == "COPY"]
+    assert any("lsb-release-shim.sh" in arguments.split() for arguments in copied)

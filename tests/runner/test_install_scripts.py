@@ -92,7 +92,7 @@ def test_install_deps_picks_the_newest_available_icu_and_ssl(tmp_path):
     packages = result.stdout.split()
     assert {"libicu72", "libssl3", "liblttng-ust1", "libkrb5-3", "zlib1g"} <= set(packages)
     assert {"libicu66", "libicu74", "libssl1.1"}.isdisjoint(packages)
-    assert {"git", "curl", "jq", "unzip", "sudo", "ca-certificates"} <= set(packages)
+    assert {"git", "curl", "jq", "unzip", "sudo", "ca-certificates", "lsb-release"} <= set(packages)
 
 
 def test_install_deps_does_without_lttng(tmp_path):

@@ -9,8 +9,10 @@ from runner_scripts import RUNNER_DIR
 VENV_BIN = Path(sys.executable).parent
 EXPECTED_SCRIPTS = {
     "entrypoint.sh",
+    "image-conventions.sh",
     "install-deps.sh",
     "install-runner.sh",
+    "lsb-release-shim.sh",
     "soci-index.sh",
     "validate-build-env.sh",
 }
