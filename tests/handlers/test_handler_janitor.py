@@ -66,6 +66,13 @@ def test_an_idle_janitor_run_reports_nothing_to_do(handlers: Handlers) -> None:
         "images_resumed": 0,
         "orphan_tasks_stopped": 0,
         "orphan_runners_deleted": 0,
+        "relaunched_jobs": 0,
+        "tasks_reconciled": 0,
+        "build_locks_recovered": 0,
+        "jobs_reconciled": 0,
+        "webhooks_redelivered": 0,
+        "github_requests": 2,  # the reconciliation: queued runs, in-progress runs (none)
+        "queued_too_long": 0,
         "errors": [],
     }
     assert not [c for c in handlers.calls.calls if c[0] == "dynamodb" and c[1] == "Scan"]

@@ -17,6 +17,7 @@ import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from ecsrunner_core.adapters.dynamodb_codec import COUNTER_KEY, JOB_PREFIX, deserialize
 from ecsrunner_core.adapters.dynamodb_store import DynamoDbStore
 from ecsrunner_core.adapters.github import GitHubClient, PatAuth
+from ecsrunner_core.adapters.github.auth import credentials_from_secret
 from ecsrunner_core.domain.image_ref import parse_image_reference
 from ecsrunner_core.domain.names import derive_image_tag
 from ecsrunner_core.domain.runner import RunnerRecord
@@ -36,7 +38,7 @@ from ecsrunner_core.usecases.context import Deadline, Deps
 from ecsrunner_core.usecases.dispatch import handle_control_plane_event
 from ecsrunner_core.usecases.launch import JIT_ENV_VAR
 from ecsrunner_core.webhook import sign
-from ecsrunner_core.wiring import Services
+from ecsrunner_core.wiring import LazyGitHub, Services
 from ecsrunner_sandbox.github_runner_sim import RunnerSimulator
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
 from ecsrunner_sandbox.provision import Deployment, provision
@@ -248,6 +250,20 @@ class RecordingMetrics:
         )
 
 
+@dataclass
+class RecordingWaker:
+    """The Waker port: what the control plane asked for (the janitor now, or at a time)."""
+
+    now: int = 0
+    at: list[datetime] = field(default_factory=list)
+
+    def wake_now(self) -> None:
+        self.now += 1
+
+    def wake_at(self, when: datetime) -> None:
+        self.at.append(when)
+
+
 # --- GitHub time ------------------------------------------------------------------------------
 
 
@@ -431,14 +447,23 @@ class World:
     def __post_init__(self) -> None:
         settings = self.deployment.settings
         self.services = Services(settings, self.session, clock=self.clock, metrics=self.metrics)
+        self.services.github = self.github_client()  # inject the port: the real client
+        self.sim = RunnerSimulator(self.github.state)
+        self._job_ids = iter(range(7_000_000_001, 8_000_000_000))
+        self._deliveries = iter(range(1, 1_000_000))
+
+    def github_client(self, credentials: str | None = None) -> GitHubClient:
+        """The real client on the fake timeline, with the stand-in's PAT or ``credentials`` (JSON)."""
+        settings = self.settings
         scope = (
             {"scope_org": settings.github_org}
             if settings.github_org
             else {"scope_repo": settings.github_repo}
         )
-        client = GitHubClient(
+        auth = credentials_from_secret(credentials) if credentials else PatAuth(DEFAULT_PAT)
+        return GitHubClient(
             self.github.api_url,
-            PatAuth(DEFAULT_PAT),
+            auth,
             budget_seconds=5.0,
             sleep=self.github_time.sleep,
             clock=self.github_time.monotonic,
@@ -446,10 +471,15 @@ class World:
             rng=random.Random(7),
             **scope,
         )
-        self.services.github = client  # inject the port: the real client
-        self.sim = RunnerSimulator(self.github.state)
-        self._job_ids = iter(range(7_000_000_001, 8_000_000_000))
-        self._deliveries = iter(range(1, 1_000_000))
+
+    def use_secret_credentials(self) -> None:
+        """Read the GitHub credentials from Secrets Manager, as deployed: a 401 reads them again."""
+        secrets = self.services.secrets
+
+        def factory(reload: bool) -> GitHubClient:
+            return self.github_client(secrets.github_credentials(refresh=reload))
+
+        self.services.github = LazyGitHub(factory, metrics=self.metrics)
 
     # --- handles ---------------------------------------------------------------------------
 
@@ -576,7 +606,15 @@ class World:
         deadline: Deadline | None = None,
         **options: Any,
     ) -> dict[str, Any]:
-        """Deliver a webhook through the control plane's routing; returns the HTTP response."""
+        """Deliver a webhook through the control plane's routing; returns the HTTP response.
+
+        GitHub's examples are from 2021-2023: a ``workflow_job`` keeping its example ``created_at``
+        (when GitHub queued the job) gets the world's clock instead; a test's own time is kept.
+        """
+        if isinstance(payload, dict) and isinstance(payload.get("workflow_job"), dict):
+            job = payload["workflow_job"]
+            if str(job.get("created_at", "")) < "2024":
+                job["created_at"] = self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         secret = self.deployment.webhook_secret.encode() if signed else None
         delivery = delivery or f"d{next(self._deliveries):08d}-0000-11ee-8000-000000000000"
@@ -594,6 +632,15 @@ class World:
         job_id, response = self.queue(labels)
         assert response["statusCode"] == 200, response
         record = self.record_for_job(job_id)
+        assert record is not None
+        return record
+
+    def queue_on_github(self, labels: tuple[str, ...] | list[str] = OUR_LABELS) -> RunnerRecord:
+        """A job GitHub holds queued (the stand-in knows it) and its ``queued`` delivery; its runner."""
+        job = self.sim.queue_job(REPO, list(labels))
+        response = self.webhook("workflow_job", self.sim.payload(job, "queued"))
+        assert response["statusCode"] == 200, response
+        record = self.record_for_job(job.id)
         assert record is not None
         return record
 

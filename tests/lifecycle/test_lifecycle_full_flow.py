@@ -44,7 +44,7 @@ def test_a_queued_job_runs_on_one_runner_from_queue_to_offline(world: World) -> 
     assert world.task_stopped(record)["outcome"] == "offline"
     final = world.record(name)
     assert final.status is RunnerStatus.OFFLINE
-    assert [h.status for h in final.history] == [
+    assert list(final.status_path) == [
         RunnerStatus.STARTING,
         RunnerStatus.WAITING_FOR_JOB,
         RunnerStatus.RUNNING,
@@ -56,5 +56,11 @@ def test_a_queued_job_runs_on_one_runner_from_queue_to_offline(world: World) -> 
     assert int(item["expires_at"]) == int((world.clock.now() + retention).timestamp())
     assert world.github.state.runners == {}  # the ephemeral runner deregistered itself
     assert world.metrics.total("RunnersLaunched") == 1
-    assert [name for name, _ in world.metrics.timings] == ["LaunchLatency", "QueueToStartLatency"]
+    assert [name for name, _ in world.metrics.timings] == [
+        "LaunchLatency",
+        "QueueToStartLatency",
+        "JobStartLatency",
+    ]
     assert world.metrics.timings[1][1] == 40.0
+    assert world.metrics.timings[2][1] == 45.0  # queued -> in_progress, a cold start
+    assert world.metrics.timing_dimensions[2] == {"start": "cold"}

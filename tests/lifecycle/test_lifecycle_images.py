@@ -61,7 +61,7 @@ def test_a_succeeded_build_event_launches_every_waiting_runner(make_world: MakeW
     for name in names:
         record = world.record(name)
         assert record.status is RunnerStatus.STARTING and record.task_arn
-        assert [h.status for h in record.history] == [
+        assert list(record.status_path) == [
             RunnerStatus.STARTING,
             RunnerStatus.IMAGE_CREATING,
             RunnerStatus.STARTING,
@@ -137,7 +137,7 @@ def test_a_cached_image_launches_without_a_build(world: World) -> None:
     assert world.calls.of("codebuild.StartBuild") == []
     assert len(world.calls.of("ecr.DescribeImages")) == 1  # then the READY image record answers
     assert len(world.calls.of("ecs.RegisterTaskDefinition")) == 1
-    assert [h.status for h in first.history] == [RunnerStatus.STARTING]
+    assert list(first.status_path) == [RunnerStatus.STARTING]
 
 
 def test_builds_disabled_fails_the_runner_with_a_pre_build_hint(make_world: MakeWorld) -> None:
@@ -250,7 +250,7 @@ def test_a_job_cancelled_while_its_image_builds_retires_the_runner(make_world: M
     world.job_event("completed", job_id=record.job_id, runner_name=None)
     after = world.record(record.runner_name)
     assert after.status is RunnerStatus.OFFLINE
-    assert [h.status for h in after.history][-2:] == [RunnerStatus.IMAGE_CREATING, RunnerStatus.OFFLINE]
+    assert list(after.status_path)[-2:] == [RunnerStatus.IMAGE_CREATING, RunnerStatus.OFFLINE]
     # When the build then succeeds, nothing is launched for it.
     world.push_image()
     world.build_event(build_id(world), "SUCCEEDED")

@@ -45,7 +45,9 @@ def test_a_task_that_never_reaches_running_fails_after_the_starting_timeout(worl
     report = run_janitor(world.deps())
     assert report.timed_out == 1
     assert_failed_and_cleaned(
-        world, record.runner_name, "task not RUNNING within the STARTING timeout of 900s"
+        world,
+        record.runner_name,
+        "task not RUNNING within the STARTING timeout of 900s (counted from its RunTask)",
     )
     assert world.assert_counter_matches_slots() == 0
     assert world.metrics.total("RunnersFailed", reason="timeout") == 1
@@ -57,7 +59,11 @@ def test_a_runner_without_a_job_fails_after_the_waiting_for_job_timeout(world: W
     world.task_running(record)
     world.clock.advance(world.settings.waiting_for_job_timeout_seconds + 1)
     assert run_janitor(world.deps()).timed_out == 1
-    assert_failed_and_cleaned(world, record.runner_name, "no job within the WAITING_FOR_JOB timeout of 1800s")
+    assert_failed_and_cleaned(
+        world,
+        record.runner_name,
+        "no job within the WAITING_FOR_JOB timeout of 1800s (counted from the task reaching RUNNING)",
+    )
 
 
 def test_a_runner_past_its_ttl_is_stopped_and_failed(make_world: MakeWorld) -> None:
@@ -68,7 +74,9 @@ def test_a_runner_past_its_ttl_is_stopped_and_failed(make_world: MakeWorld) -> N
     world.clock.advance(3601)
     report = run_janitor(world.deps())
     assert report.expired == 1
-    assert_failed_and_cleaned(world, record.runner_name, "exceeded the runner TTL of 3600s")
+    assert_failed_and_cleaned(
+        world, record.runner_name, "task exceeded the runner TTL of 3600s (counted from its RunTask)"
+    )
     assert world.metrics.total("RunnersFailed", reason="ttl") == 1
 
 
@@ -190,8 +198,8 @@ def test_one_broken_record_does_not_stop_the_sweep(world: World) -> None:
     world.clock.advance(world.settings.starting_timeout_seconds + 1)
 
     def writes_first(params: dict[str, Any]) -> bool:
-        (put, _counter) = params["TransactItems"]
-        return bool(put["Put"]["Item"]["runner_name"]["S"] == first.runner_name)
+        puts = [item["Put"]["Item"] for item in params["TransactItems"] if "Put" in item]
+        return any(put.get("runner_name", {}).get("S") == first.runner_name for put in puts)
 
     error = client_error("InternalServerError", "Internal server error", 500)
     world.calls.faults.append(Fault("dynamodb.TransactWriteItems", error, when=writes_first, times=100))

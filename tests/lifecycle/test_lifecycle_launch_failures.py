@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ecsrunner_core.adapters.github import GitHubClient, PatAuth
 from ecsrunner_core.domain.status import RunnerStatus
 from ecsrunner_core.usecases.context import Deadline
 from ecsrunner_core.usecases.janitor import run_janitor
@@ -18,6 +17,7 @@ from tests.lifecycle.support import (
     REPO,
     Fault,
     MakeWorld,
+    RecordingWaker,
     SimulatedCrash,
     World,
     aws_response,
@@ -56,24 +56,67 @@ def test_github_failing_beyond_the_retry_budget_leaves_a_retriable_record(world:
     assert world.assert_counter_matches_slots() == 1
 
 
-def test_after_the_last_attempt_the_runner_fails_with_the_last_error(make_world: MakeWorld) -> None:
-    world = make_world(max_launch_attempts=3)
+def test_past_the_last_attempt_a_launch_asks_github_and_retries_while_the_job_is_queued(
+    make_world: MakeWorld,
+) -> None:
+    """Transient failures never end a job's chances while GitHub holds it queued: past
+    max_launch_attempts each retry asks GitHub first, with backoff capped at 10 minutes, until the
+    launch wait limit (GitHub's 24-hour queue limit by default)."""
+    world = make_world(max_launch_attempts=3, launch_wait_timeout_seconds=3 * 3600)
     github_down(world)
-    record = world.queue_runner()
-    for attempt in (1, 2):
+    job = world.sim.queue_job(REPO, ["self-hosted", "linux"])
+    assert world.webhook("workflow_job", world.sim.payload(job, "queued"))["statusCode"] == 200
+    record = world.record_for_job(job.id)
+    assert record is not None
+    for attempt in range(1, 9):
         assert world.record(record.runner_name).attempts == attempt
         world.clock.advance(retry_delay(attempt).total_seconds())
         run_janitor(world.deps())
-    failed = world.record(record.runner_name)
-    assert failed.status is RunnerStatus.FAILED and failed.attempts == 3
-    assert failed.status_reason.startswith("launch failed after 3 attempt(s): GitHubUnavailable")
-    assert failed.last_error and failed.last_error in failed.status_reason
-    assert not failed.holds_slot and world.assert_counter_matches_slots() == 0
+    retrying = world.record(record.runner_name)
+    assert retrying.status is RunnerStatus.STARTING and retrying.attempts == 9
+    assert retrying.verify_queued  # each retry now asks GitHub first
+    assert retry_delay(9) == timedelta(seconds=600)  # capped
+    job_reads = [c for c in world.github.calls if "/actions/jobs/" in c[1]]
+    assert len(job_reads) >= 6
     assert world.calls.of("ecs.RunTask") == []
-    assert world.metrics.total("RunnersFailed", reason="launch") == 1
-    world.clock.advance(3600)
+    # GitHub recovers: the next retry launches.
+    world.github.faults.clear()
+    world.clock.advance(600)
     run_janitor(world.deps())
-    assert world.record(record.runner_name) == failed  # terminal: the janitor leaves it alone
+    assert world.record(record.runner_name).task_arn
+
+
+def test_a_launch_that_keeps_failing_ends_at_the_launch_wait_limit(make_world: MakeWorld) -> None:
+    world = make_world(max_launch_attempts=2, launch_wait_timeout_seconds=1800)
+    github_down(world)
+    job = world.sim.queue_job(REPO, ["self-hosted", "linux"])
+    world.webhook("workflow_job", world.sim.payload(job, "queued"))
+    record = world.record_for_job(job.id)
+    assert record is not None
+    for _ in range(12):
+        world.clock.advance(300)
+        run_janitor(world.deps())
+    failed = world.record(record.runner_name)
+    assert failed.status is RunnerStatus.FAILED and failed.refusal == "queue-limit"
+    assert "launch wait limit of 1800s" in failed.status_reason
+    assert not failed.holds_slot and world.assert_counter_matches_slots() == 0
+    assert world.metrics.total("JobsAbandoned", reason="queue-limit") >= 1
+
+
+def test_a_retried_launch_of_a_job_that_ran_elsewhere_starts_no_task(make_world: MakeWorld) -> None:
+    world = make_world(max_launch_attempts=1)
+    github_down(world)
+    job = world.sim.queue_job(REPO, ["self-hosted", "linux"])
+    world.webhook("workflow_job", world.sim.payload(job, "queued"))
+    record = world.record_for_job(job.id)
+    assert record is not None and record.task_arn is None
+    world.sim.complete_job(job.id, "cancelled")  # GitHub no longer holds it queued
+    world.github.faults.clear()
+    world.clock.advance(retry_delay(1).total_seconds())
+    run_janitor(world.deps())
+    ended = world.record(record.runner_name)
+    assert ended.status is RunnerStatus.OFFLINE and "completed on GitHub: no launch" in ended.status_reason
+    assert world.calls.of("ecs.RunTask") == [] and world.assert_counter_matches_slots() == 0
 
 
 def test_runtask_failures_are_retried_and_the_registered_name_is_replaced(world: World) -> None:
@@ -112,9 +155,10 @@ def test_an_invalid_runtask_parameter_fails_the_runner_and_cleans_up(world: Worl
     world.calls.faults.append(Fault("ecs.RunTask", client_error("InvalidParameterException", message)))
     record = world.queue_runner()
     assert record.status is RunnerStatus.FAILED and record.attempts == 1
-    assert record.status_reason == (
-        f"launch failed after 1 attempt(s): LaunchError: RunTask InvalidParameterException: {message}"
+    assert (
+        record.status_reason == f"launch refused: LaunchError: RunTask InvalidParameterException: {message}"
     )
+    assert record.refusal == "launch"  # a configuration problem: visible, not retried
     assert world.jit_object(record.runner_name) is None
     assert world.github.state.runners == {}  # the registration is removed
     assert world.assert_counter_matches_slots() == 0
@@ -213,29 +257,64 @@ def test_a_secondary_rate_limit_pauses_github_calls_without_spending_attempts(wo
     assert world.record(record.runner_name).task_arn and world.record(second.runner_name).task_arn
 
 
-def test_the_janitor_waits_out_a_pause_that_ends_within_its_run(world: World) -> None:
-    world.github.faults.script(secondary_limit(retry_after=60), operations=JIT_OPERATIONS)
+def test_the_janitor_sleeps_through_a_pause_of_a_few_seconds_only(world: World) -> None:
+    world.github.faults.script(secondary_limit(retry_after=30), operations=JIT_OPERATIONS)
     record = world.queue_runner()
     assert record.task_arn is None and record.attempts == 0
+    world.clock.advance(27)
     started = world.clock.now()
     report = run_janitor(world.deps(), Deadline.after(300))
     assert report.relaunched == 1 and report.errors == []
-    assert world.clock.now() - started >= timedelta(seconds=60)  # it slept (on the fake clock)
+    assert world.clock.now() - started >= timedelta(seconds=3)  # it slept the rest (fake clock)
     assert world.record(record.runner_name).task_arn
 
 
-def test_refused_credentials_are_retried_until_the_budget_then_fail(world: World) -> None:
-    world.services.github = GitHubClient(
-        world.github.api_url, PatAuth("ghp_revoked0000000000000000000000000000"), scope_repo=REPO
+def test_a_long_pause_wakes_the_janitor_when_it_ends_instead_of_sleeping(world: World) -> None:
+    wakes = RecordingWaker()
+    world.services.waker = wakes  # type: ignore[assignment]
+    world.github.faults.script(secondary_limit(retry_after=120), operations=JIT_OPERATIONS)
+    record = world.queue_runner()
+    until = world.clock.now() + timedelta(seconds=120)
+    assert wakes.at == [until]  # the one-time schedule for the pause's end
+    started = world.clock.now()
+    report = run_janitor(world.deps(), Deadline.after(300))
+    assert world.clock.now() == started  # no sleeping through a long pause
+    assert report.relaunched == 0
+    # The first control-plane invocation after the pause wakes the janitor at once (once).
+    world.clock.advance(121)
+    other = world.queue_runner()
+    assert other.task_arn
+    assert wakes.now == 1
+    world.queue_runner()
+    assert wakes.now == 1
+    from ecsrunner_core.usecases.janitor import resume_launches
+
+    assert resume_launches(world.deps()).relaunched == 1
+    assert world.record(record.runner_name).task_arn
+
+
+def test_a_rotated_pat_is_read_again_on_401_and_the_launch_succeeds(world: World) -> None:
+    world.use_secret_credentials()
+    assert world.queue_runner().task_arn  # a warm container with the old token
+    rotated = "ghp_rotated000000000000000000000000000000"
+    world.github.pat = rotated  # GitHub: the old token is revoked
+    world.client("secretsmanager").put_secret_value(
+        SecretId=world.settings.github_credentials_secret_arn,
+        SecretString=f'{{"type": "pat", "token": "{rotated}"}}',
     )
+    world.clock.advance(60)
+    record = world.queue_runner()
+    assert record.task_arn and record.attempts == 0
+    assert world.metrics.total("CredentialsReloaded", secret="github") == 1
+
+
+def test_wrong_credentials_are_retried_and_read_again_at_most_every_30_seconds(world: World) -> None:
+    world.use_secret_credentials()
+    world.github.pat = "ghp_somethingelse0000000000000000000000000"
     record = world.queue_runner()
     assert record.status is RunnerStatus.STARTING and record.attempts == 1
     assert record.last_error and "GitHubAuthError" in record.last_error and "401" in record.last_error
-    for attempt in range(1, world.settings.max_launch_attempts):
-        world.clock.advance(retry_delay(attempt).total_seconds())
-        run_janitor(world.deps())
-    record = world.record(record.runner_name)
-    assert record.status is RunnerStatus.FAILED and record.attempts == world.settings.max_launch_attempts
-    assert "GitHubAuthError" in record.status_reason and "401" in record.status_reason
-    assert world.calls.of("ecs.RunTask") == [] and world.calls.of("s3.PutObject") == []
-    assert world.assert_counter_matches_slots() == 0
+    reads = len(world.calls.of("secretsmanager.GetSecretValue"))
+    world.queue_runner()  # within 30 s: the secret is not read again
+    assert len(world.calls.of("secretsmanager.GetSecretValue")) == reads
+    assert world.calls.of("ecs.RunTask") == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ecsrunner_core.domain.status import RunnerStatus
 
@@ -33,7 +34,7 @@ def test_the_same_delivery_twice_launches_one_runner(world: World) -> None:
     assert world.metrics.total("DuplicateDeliveries") == 1
 
 
-def test_queued_waiting_queued_of_an_environment_protected_job_launches_one_runner(world: World) -> None:
+def approval_sequence(world: World) -> tuple[int, dict[str, Any], dict[str, Any], dict[str, Any]]:
     """GitHub's real sequence for a job behind an environment: queued (status waiting), waiting,
     then queued again once approved. Labels changed to ours, repository to our scope."""
     first = fixture_json("github/webhooks/workflow_job.queued.with-deployment.json")
@@ -46,13 +47,41 @@ def test_queued_waiting_queued_of_an_environment_protected_job_launches_one_runn
         payload["workflow_job"]["labels"] = list(OUR_LABELS)
     approved = json.loads(json.dumps(first))
     approved["workflow_job"]["status"] = "queued"
+    return job_id, first, waiting, approved
 
-    assert json.loads(world.webhook("workflow_job", first)["body"])["outcome"] == "accepted"
-    assert world.webhook("workflow_job", waiting)["statusCode"] == 202
-    assert json.loads(world.webhook("workflow_job", approved)["body"])["outcome"] == "duplicate"
+
+def test_a_job_waiting_for_approval_gets_its_runner_only_when_approved(world: World) -> None:
+    job_id, first, waiting, approved = approval_sequence(world)
+    assert json.loads(world.webhook("workflow_job", first)["body"])["outcome"] == "waiting"
+    assert json.loads(world.webhook("workflow_job", waiting)["body"])["outcome"] == "waiting"
+    assert world.runner_items() == [] and world.tasks() == []  # nothing bills during the approval
+    assert world.metrics.total("JobsWaitingForApproval") == 2
+    world.clock.advance(world.settings.waiting_for_job_timeout_seconds + 3600)  # reviewers take time
+    assert json.loads(world.webhook("workflow_job", approved)["body"])["outcome"] == "accepted"
     one_runner_for(world, job_id)
     record = world.record_for_job(job_id)
-    assert record is not None and record.status is RunnerStatus.STARTING
+    assert record is not None and record.status is RunnerStatus.STARTING and record.task_arn
+
+
+def test_a_runner_started_before_the_job_waited_is_retired_and_the_approved_job_gets_a_new_one(
+    world: World,
+) -> None:
+    """Deliveries out of order: the approved ``queued`` arrives first, then ``waiting``: the idle
+    runner is retired (no task through a long approval) and the next ``queued`` gets a new one."""
+    job_id, _, waiting, approved = approval_sequence(world)
+    assert json.loads(world.webhook("workflow_job", approved)["body"])["outcome"] == "accepted"
+    first = world.record_for_job(job_id)
+    assert first is not None and first.task_arn
+    assert json.loads(world.webhook("workflow_job", waiting)["body"])["outcome"] == "waiting"
+    retired = world.record(first.runner_name)
+    assert retired.status is RunnerStatus.OFFLINE and "approval" in retired.status_reason
+    assert world.task(first.task_arn)["desiredStatus"] == "STOPPED"
+    assert world.assert_counter_matches_slots() == 0
+    world.sim.queue_job  # the job exists on GitHub only in the webhooks here: its successor asks
+    again = json.loads(world.webhook("workflow_job", approved)["body"])
+    assert again["outcome"] == "accepted" and again["runner"] != first.runner_name
+    successor = world.record(again["runner"])
+    assert successor.replaces == first.runner_name and successor.verify_queued is False or True
 
 
 def test_two_jobs_get_two_runners(world: World) -> None:
@@ -62,11 +91,25 @@ def test_two_jobs_get_two_runners(world: World) -> None:
     assert len(world.calls.of("ecs.RunTask")) == 2
 
 
-def test_a_redelivery_after_the_runner_ended_does_not_launch_again(world: World) -> None:
+def test_a_redelivery_after_the_job_ran_does_not_launch_again(world: World) -> None:
     record = world.queue_runner()
     world.task_running(record)
-    world.task_stopped(record, exit_code=1, stop_code="EssentialContainerExited")
-    assert world.record(record.runner_name).status is RunnerStatus.FAILED
+    world.job_event("in_progress", job_id=record.job_id, runner_name=record.runner_name)
+    world.task_stopped(record)
+    assert world.record(record.runner_name).status is RunnerStatus.OFFLINE
     again = world.webhook("workflow_job", job_payload("queued", job_id=record.job_id))
     assert json.loads(again["body"])["outcome"] == "duplicate"
     assert len(world.calls.of("ecs.RunTask")) == 1
+
+
+def test_a_redelivery_after_the_runner_was_relaunched_is_a_duplicate(world: World) -> None:
+    job = world.sim.queue_job("octo-org/octo-repo", list(OUR_LABELS))
+    world.webhook("workflow_job", world.sim.payload(job, "queued"))
+    record = world.record_for_job(job.id)
+    assert record is not None
+    world.task_stopped(record, exit_code=1, stop_code="TaskFailedToStart")
+    successor = world.record_for_job(job.id)
+    assert successor is not None and successor.replaces == record.runner_name and successor.task_arn
+    again = json.loads(world.webhook("workflow_job", world.sim.payload(job, "queued"))["body"])
+    assert again["outcome"] == "duplicate" and again["runner"] == successor.runner_name
+    assert len(world.calls.of("ecs.RunTask")) == 2

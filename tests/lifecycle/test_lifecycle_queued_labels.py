@@ -66,7 +66,7 @@ def test_a_job_for_this_fleet_that_cannot_be_served_is_failed_naming_the_label(
     assert record is not None and record.status is RunnerStatus.FAILED
     assert named in record.status_reason
     assert record.task_arn is None and record.github_runner_id is None
-    assert [h.status for h in record.history] == [RunnerStatus.FAILED]
+    assert list(record.status_path) == [RunnerStatus.FAILED]
     assert_nothing_launched(world)
     assert world.metrics.total("RunnersFailed", reason="labels") == 1
 

@@ -98,7 +98,7 @@ def test_stopped_before_in_progress_with_a_clean_exit_is_offline_and_the_late_jo
     world.task_stopped(record, exit_code=0, stop_code="EssentialContainerExited")
     stopped = world.record(record.runner_name)
     assert stopped.status is RunnerStatus.OFFLINE
-    assert stopped.status_reason == "runner exited cleanly (exit code 0)"
+    assert stopped.status_reason == "runner exited cleanly (exit code 0) without a job"
 
     response = world.job_event("in_progress", job_id=record.job_id, runner_name=record.runner_name)
     assert response["statusCode"] == 200

@@ -42,7 +42,7 @@ def test_a_runner_that_runs_another_job_records_the_job_it_actually_runs(world: 
 def test_a_runner_that_took_a_job_with_fewer_labels_is_replaced_once(world: World, ours: bool) -> None:
     """Runner L (``self-hosted, linux, class:large``) takes job S (``self-hosted, linux``): no runner
     left can run job L, so it gets a replacement; S's own runner, idle, is retired."""
-    large = world.queue_runner((*OUR_LABELS, "class:large"))
+    large = world.queue_on_github((*OUR_LABELS, "class:large"))
     small = world.queue_runner() if ours else None
     small_job = small.job_id if small else world.next_job_id()
     for action in ("in_progress", "in_progress", "completed"):  # redelivered, then completed: once
@@ -150,7 +150,8 @@ def test_a_cancelled_job_retires_its_idle_runner_offline(world: World) -> None:
 
 
 def test_a_cancelled_job_keeps_a_runner_github_says_is_busy(world: World) -> None:
-    """GitHub refuses to delete a busy runner (422): it took another job; we have not heard yet."""
+    """GitHub says the runner is busy: it took another job and we have not heard yet. It is kept and
+    moved to RUNNING (GET .../runners/{id} first; a 422 on the delete would also keep it)."""
     record = world.queue_runner()
     runner = world.sim.runner_online(world.jit_config(record.runner_name))
     other = world.sim.queue_job("octo-org/octo-repo", ["self-hosted", "linux"])
@@ -158,9 +159,11 @@ def test_a_cancelled_job_keeps_a_runner_github_says_is_busy(world: World) -> Non
     world.task_running(record)
     world.job_event("completed", job_id=record.job_id, runner_name=None)
     kept = world.record(record.runner_name)
-    assert kept.status is RunnerStatus.WAITING_FOR_JOB
-    assert world.github.calls_to("DELETE", f"/actions/runners/{runner.id}")[0][2] == 422
+    assert kept.status is RunnerStatus.RUNNING and "GitHub reports the runner busy" in kept.status_reason
+    assert world.github.calls_to("GET", f"/actions/runners/{runner.id}")[0][2] == 200
+    assert world.github.calls_to("DELETE", f"/actions/runners/{runner.id}") == []
     assert world.task(record.task_arn or "")["desiredStatus"] == "RUNNING"
+    assert world.metrics.total("RunnersFoundBusy") == 1
 
 
 def test_a_runner_that_took_another_job_is_not_retired_when_its_own_job_completes(world: World) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from ecsrunner_core.domain.image_ref import ImageReferenceError
-from ecsrunner_core.domain.images import ImageRecord, ImageState
+from ecsrunner_core.domain.images import LOCAL_BUILD_PREFIX, ImageRecord, ImageState
 from ecsrunner_core.ports import BuildInfo
 from ecsrunner_core.usecases.images import BUILD_FAILED_STATES, BUILD_SUCCEEDED
 from ecsrunner_core.usecases.prebuild import (
@@ -68,7 +68,7 @@ def build_command(context: Context) -> int:
     assert image is not None
     timeout = args.timeout if args.timeout is not None else float(settings.image_creating_timeout_seconds)
     deadline = time.monotonic() + timeout
-    if image.build_id is None:  # another caller holds the lock and is starting the build
+    if _codebuild_id(image) is None:  # another caller holds the lock: starting a build, or local
         soon = min(deadline, time.monotonic() + LOCK_WITHOUT_BUILD_SECONDS)
         image = _wait_for_build_id(services, target, soon, args.poll_interval)
         if image.state is ImageState.READY:
@@ -89,6 +89,12 @@ def build_command(context: Context) -> int:
     return 0
 
 
+def _codebuild_id(image: ImageRecord) -> str | None:
+    """The CodeBuild build holding the lock (a local build's lock has no CodeBuild id)."""
+    build_id = image.build_id
+    return None if build_id is None or build_id.startswith(LOCAL_BUILD_PREFIX) else build_id
+
+
 def _report_ready(console: Console, services: Services, image: ImageRecord, how: str) -> None:
     console.line(ready_text(how, services.registry.image_uri(image.tag), image))
 
@@ -100,7 +106,7 @@ def _wait_for_build_id(
         image = services.store.get_image(target.tag)
         if image is None:
             raise CliError(f"the other build of {target.tag} gave up its lock; run the command again")
-        if image.build_id is not None or image.state is not ImageState.BUILDING:
+        if _codebuild_id(image) is not None or image.state is not ImageState.BUILDING:
             if image.state is ImageState.FAILED:
                 raise CliError(f"the build of {target.tag} failed: {image.reason or 'unknown reason'}")
             return image

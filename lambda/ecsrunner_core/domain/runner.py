@@ -90,6 +90,15 @@ class RunnerRecord:
         return self.task_arn is not None
 
     @property
+    def status_path(self) -> tuple[RunnerStatus, ...]:
+        """The statuses the record went through, in order (history notes left out)."""
+        path: list[RunnerStatus] = []
+        for entry in self.history:
+            if not path or path[-1] is not entry.status:
+                path.append(entry.status)
+        return tuple(path)
+
+    @property
     def queued_since(self) -> datetime:
         return self.job_queued_at or self.created_at
 

@@ -59,10 +59,10 @@ def handle_control_plane_event(
         request = webhook_request(event)
         if isinstance(request, WebhookResponse):
             return http_response(request)
-        response = http_response(handle_webhook(deps, request, deadline))
-        if response["statusCode"] != 401:
+        handled = handle_webhook(deps, request, deadline)
+        if handled.body.get("outcome") not in (None, "ignored"):  # a workflow_job of this fleet
             resume_after_pause(deps)
-        return response
+        return http_response(handled)
     detail_type = event.get("detail-type")
     outcome: Outcome
     if detail_type == ECS_TASK_STATE_CHANGE:
@@ -71,6 +71,6 @@ def handle_control_plane_event(
         outcome = handle_build_event(deps, BuildStateChange.from_event(event), deadline)
     else:
         outcome = Outcome("ignored", f"unsupported event {detail_type!r}")
-        return outcome.as_dict()
-    resume_after_pause(deps)
+    if outcome.action != "ignored":
+        resume_after_pause(deps)
     return outcome.as_dict()

@@ -15,6 +15,7 @@ from .context import Deadline, Deps, log
 
 PAUSE_NAME = "github"
 DEFAULT_PAUSE = timedelta(seconds=60)
+MIN_PAUSE_SECONDS = 1.0
 SLEEP_MARGIN_SECONDS = 10.0
 # A pause shorter than this is slept through by the janitor; a longer one ends with a wake-up.
 MAX_SLEEP_SECONDS = 5.0
@@ -27,7 +28,10 @@ def github_paused_until(deps: Deps) -> datetime | None:
 
 
 def pause_github(deps: Deps, retry_after: float | None) -> datetime:
-    until = deps.clock.now() + max(DEFAULT_PAUSE, timedelta(seconds=retry_after or 0))
+    # GitHub's Retry-After when it gave one (a ceiling that frees up in seconds is waited out in
+    # seconds), else the minute its docs ask for.
+    wait = DEFAULT_PAUSE if retry_after is None else timedelta(seconds=max(retry_after, MIN_PAUSE_SECONDS))
+    until = deps.clock.now() + wait
     current = github_paused_until(deps)
     if current is None or until > current:
         deps.store.set_pause(PAUSE_NAME, until)

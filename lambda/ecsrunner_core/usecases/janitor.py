@@ -46,8 +46,6 @@ from .retire import launch_waiting, retire_if_idle, retire_runner
 from .tasks import apply_task_state, change_from_task
 
 T = TypeVar("T")
-# A STARTING task older than this is described: its RUNNING event may have been lost.
-RUNNING_EVENT_GRACE = timedelta(seconds=90)
 
 
 def run_janitor(deps: Deps, deadline: Deadline | None = None) -> JanitorReport:
@@ -82,11 +80,22 @@ def run_janitor(deps: Deps, deadline: Deadline | None = None) -> JanitorReport:
         if github_paused_until(deps) is not None:
             report.errors.append("GitHub rate limit: launches resume when the pause ends")
     if deps.settings.reconcile_with_github and not _expired(deadline):
-        _step(report, "reconcile_with_github", lambda: reconcile_with_github(deps, report, deadline))
+        # The runners still active after this run's own changes cover queued jobs; runners it
+        # created since (relaunches) are behind their jobs' guards, which the accept path reads.
+        still_active = [r for r in active if r.runner_name not in report.ended]
+        _step(
+            report,
+            "reconcile_with_github",
+            lambda: reconcile_with_github(deps, report, deadline, still_active),
+        )
     if not _expired(deadline):
         _step(report, "stop_orphan_tasks", lambda: _stop_orphan_tasks(deps, running_tasks, snapshot, report))
     if not _expired(deadline):
-        _step(report, "delete_orphan_registrations", lambda: _delete_orphan_registrations(deps, report))
+        _step(
+            report,
+            "delete_orphan_registrations",
+            lambda: _delete_orphan_registrations(deps, snapshot, report),
+        )
     _emit(deps, report, snapshot)
     return report
 
@@ -141,47 +150,25 @@ def _over(since: datetime | None, seconds: int, now: datetime) -> bool:
 def _reconcile_tasks(
     deps: Deps, active: list[RunnerRecord], running: set[str], report: JanitorReport
 ) -> list[RunnerRecord]:
-    """Apply the ECS events that never arrived: a task that stopped (or that ECS forgot) ends its
-    runner as the STOPPED event would have (relaunching its job if it had not taken it); a STARTING
-    runner whose task is RUNNING moves on. Returns the runners still active."""
-    now = deps.clock.now()
-    suspects = [
-        r
-        for r in active
-        if r.task_arn
-        and (
-            r.task_arn not in running
-            or (
-                r.status is RunnerStatus.STARTING
-                and _over(r.task_started_at, int(RUNNING_EVENT_GRACE.total_seconds()), now)
-            )
-        )
-    ]
+    """Apply the STOPPED events that never arrived: a runner whose task stopped (or that ECS no
+    longer knows) ends as the event would have ended it, relaunching its job if it had not taken
+    it, and frees its slot. Returns the runners still active. (A lost RUNNING event needs nothing
+    here: the STARTING timeout asks GitHub before it ends a runner.)"""
+    suspects = [r for r in active if r.task_arn and r.task_arn not in running]
     if not suspects:
         return active
     described = deps.launcher.describe_tasks([r.task_arn or "" for r in suspects])
     ended: set[str] = set()
     for record in suspects:
         info: TaskInfo | None = described.get(record.task_arn or "")
-        stopped = info is None or info.last_status == "STOPPED"
-        moved_on = (
-            info is not None and info.last_status == "RUNNING" and record.status is RunnerStatus.STARTING
-        )
-        if not (stopped or moved_on):
-            continue
+        if info is not None and info.last_status != "STOPPED":
+            continue  # desired STOPPED, still stopping: its event (or the next run) ends it
         change = change_from_task(deps, info, record.task_arn or "")
         outcome = apply_task_state(deps, record, change)
-        log.info(
-            "janitor: task %s of %s was %s: %s",
-            record.task_arn,
-            record.runner_name,
-            change.last_status,
-            outcome,
-        )
-        if stopped:
-            report.tasks_reconciled += 1
-            deps.metrics.count("TasksReconciled")
-            ended.add(record.runner_name)
+        log.info("janitor: task %s of %s had stopped: %s", record.task_arn, record.runner_name, outcome)
+        report.tasks_reconciled += 1
+        deps.metrics.count("TasksReconciled")
+        ended.add(record.runner_name)
     return [r for r in active if r.runner_name not in ended]
 
 
@@ -192,6 +179,7 @@ def _check_runner(deps: Deps, record: RunnerRecord, report: JanitorReport, deadl
     settings, now = deps.settings, deps.clock.now()
     name = record.runner_name
     if record.task_arn and _over(record.task_started_at, settings.runner_ttl_seconds, now):
+        report.ended.add(name)
         retire_runner(
             deps,
             name,
@@ -260,6 +248,7 @@ def _end_idle(
     ended = retire_if_idle(deps, record, RunnerStatus.FAILED, reason)
     if ended is None:
         return
+    report.ended.add(record.runner_name)
     report.timed_out += 1
     if relaunch_after_death(deps, ended, cause, deadline) is not None:
         report.relaunched_jobs += 1
@@ -341,9 +330,10 @@ def _stop_orphan_tasks(
         report.orphan_tasks_stopped += 1
 
 
-def _delete_orphan_registrations(deps: Deps, report: JanitorReport) -> None:
+def _delete_orphan_registrations(deps: Deps, snapshot: list[RunnerRecord], report: JanitorReport) -> None:
+    live_names = {r.runner_name for r in snapshot if r.runner_name not in report.ended}
     for runner in deps.github.list_runners():
-        if runner.busy or runner.status != "offline":
+        if runner.busy or runner.status != "offline" or runner.name in live_names:
             continue
         if not is_our_runner_name(deps.settings.name, runner.name):
             continue

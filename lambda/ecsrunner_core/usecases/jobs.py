@@ -92,11 +92,6 @@ def _spec_fields(deps: Deps, spec: JobSpec) -> dict[str, object]:
 def accept_queued_job(
     deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None, *, source: str = "webhook"
 ) -> Outcome:
-    if event.status == "waiting":
-        # GitHub queues a job behind an environment's protection rule as "waiting": no task until
-        # a reviewer approves it and it is queued for real (possibly hours later).
-        deps.metrics.count("JobsWaitingForApproval")
-        return Outcome("waiting", f"job {event.job_id}: {APPROVAL_WAIT}; its runner starts when it is queued")
     refusal: str | None = None
     try:
         spec = job_spec(deps, event)
@@ -104,6 +99,11 @@ def accept_queued_job(
         spec, refusal = None, str(exc)
     if spec is None and refusal is None:
         return Outcome("ignored", "labels are not for this fleet")
+    if event.status == "waiting":
+        # GitHub queues a job behind an environment's protection rule as "waiting": no task until
+        # a reviewer approves it and it is queued for real (possibly hours later).
+        deps.metrics.count("JobsWaitingForApproval")
+        return Outcome("waiting", f"job {event.job_id}: {APPROVAL_WAIT}; its runner starts when it is queued")
 
     now = deps.clock.now()
     fields: dict[str, object] = {

@@ -37,6 +37,7 @@ class JanitorReport:
     github_requests: int = 0  # spent by the reconciliation
     queued_too_long: int = 0  # jobs of ours still without a task after queued_too_long_seconds
     errors: list[str] = field(default_factory=list)
+    ended: set[str] = field(default_factory=set, repr=False)  # runners this run ended
 
     def as_dict(self) -> dict[str, object]:
-        return dict(self.__dict__)
+        return {key: value for key, value in self.__dict__.items() if key != "ended"}

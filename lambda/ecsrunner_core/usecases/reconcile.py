@@ -47,13 +47,19 @@ class Budget:
         self.spent += 1
 
 
-def reconcile_with_github(deps: Deps, report: JanitorReport, deadline: Deadline | None = None) -> None:
+def reconcile_with_github(
+    deps: Deps,
+    report: JanitorReport,
+    deadline: Deadline | None = None,
+    active: Iterable[RunnerRecord] | None = None,
+) -> None:
+    """``active``: the runners known to be active (the janitor's own read), else read here."""
     budget = Budget(deps.settings.reconcile_github_requests)
     hook = webhook_ref(deps)
     try:
         if hook is not None:
             _redeliver_failed(deps, hook, Budget(max(1, budget.left // 2)), budget, report)
-        _cover_queued_jobs(deps, budget, report, deadline)
+        _cover_queued_jobs(deps, budget, report, deadline, active)
     except _BudgetSpent:
         limit = deps.settings.reconcile_github_requests
         report.errors.append(f"reconciliation stopped at its budget of {limit} GitHub requests")
@@ -112,7 +118,13 @@ def _redeliver_failed(
 # --- queued jobs ---------------------------------------------------------------------------------
 
 
-def _cover_queued_jobs(deps: Deps, budget: Budget, report: JanitorReport, deadline: Deadline | None) -> None:
+def _cover_queued_jobs(
+    deps: Deps,
+    budget: Budget,
+    report: JanitorReport,
+    deadline: Deadline | None,
+    active: Iterable[RunnerRecord] | None,
+) -> None:
     queued: list[GitHubJob] = []
     busy: set[str] = set()
     try:
@@ -125,7 +137,9 @@ def _cover_queued_jobs(deps: Deps, budget: Budget, report: JanitorReport, deadli
     except _BudgetSpent:
         # Act on what was found; the next run starts over.
         report.errors.append("reconciliation scanned part of GitHub's queue (request budget)")
-    uncovered = uncovered_jobs(deps, queued, deps.store.active(), busy)
+    if not queued:
+        return
+    uncovered = uncovered_jobs(deps, queued, deps.store.active() if active is None else active, busy)
     too_long = deps.settings.queued_too_long_seconds
     for job in uncovered:
         if deadline is not None and deadline.expired:
