@@ -389,7 +389,9 @@ class RunnerStore(Protocol):
 
     def recent_repositories(self, since: datetime) -> Iterator[str]: ...
 
-    def claim_redelivery(self, guid: str, at: datetime, *, max_attempts: int) -> bool: ...
+    def claim_redelivery(self, guid: str, at: datetime, *, failed_at: datetime, max_attempts: int) -> bool:
+        """Whether to redeliver ``guid`` now: not yet asked for since its failure at ``failed_at``."""
+        ...
 
     def get_pause(self, name: str) -> datetime | None:
         """Until when calls to ``name`` (e.g. ``github``) are paused, if they are."""

@@ -15,8 +15,8 @@ import base64
 import copy
 import json
 import random
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -634,6 +634,29 @@ class World:
         record = self.record_for_job(job_id)
         assert record is not None
         return record
+
+    def configure(self, **changes: Any) -> Settings:
+        """Change the deployment's settings (as a new Lambda configuration would)."""
+        settings = replace(self.deployment.settings, **changes)
+        self.deployment = replace(self.deployment, settings=settings)
+        self.services.settings = settings
+        for adapter in ("launcher", "registry", "builder", "jit", "waker"):  # a new container's
+            self.services.__dict__.pop(adapter, None)
+        return settings
+
+    def deliver_to_control_plane(self, event: str, body: bytes, headers: Mapping[str, str]) -> int:
+        """A GitHub hook's target: the control plane, as API Gateway invokes it."""
+        apigw = api_gateway_event(body, {str(k): str(v) for k, v in headers.items()})
+        return int(handle_control_plane_event(self.deps(), apigw)["statusCode"])
+
+    def connect_repository_hook(self) -> Any:
+        """The repository's webhook on the stand-in, delivering to the control plane; the deployment
+        knows its id (``webhook_hook_id``), so the janitor can redeliver its failed deliveries."""
+        hook = self.github.hooks.repository_hook(
+            REPO, self.deliver_to_control_plane, secret=self.deployment.webhook_secret.encode()
+        )
+        self.configure(webhook_hook_id=hook.id)
+        return hook
 
     def queue_on_github(self, labels: tuple[str, ...] | list[str] = OUR_LABELS) -> RunnerRecord:
         """A job GitHub holds queued (the stand-in knows it) and its ``queued`` delivery; its runner."""

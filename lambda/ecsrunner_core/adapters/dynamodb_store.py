@@ -332,20 +332,22 @@ class DynamoDbStore:
         for item in self._query_index(REPO_INDEX_PARTITION, since, True):
             yield str(item["repository"]["S"])
 
-    def claim_redelivery(self, guid: str, at: datetime, *, max_attempts: int) -> bool:
-        """Count one more redelivery of delivery ``guid``; ``False`` once ``max_attempts`` were made
-        (by any janitor run): a delivery that keeps failing is not redelivered forever."""
+    def claim_redelivery(self, guid: str, at: datetime, *, failed_at: datetime, max_attempts: int) -> bool:
+        """Count one more redelivery of delivery ``guid``. ``False`` when an earlier redelivery was
+        asked for after its latest failure (``failed_at``; GitHub keeps listing the first failure
+        after a redelivery succeeded) or ``max_attempts`` were made, by any janitor run."""
         try:
             self._db.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": DELIVERY_PREFIX + guid}},
                 UpdateExpression="ADD attempts :one SET last_at = :at, expires_at = :exp",
-                ConditionExpression="attribute_not_exists(attempts) OR attempts < :max",
+                ConditionExpression="attribute_not_exists(attempts) OR (attempts < :max AND last_at < :failed)",
                 ExpressionAttributeValues={
                     ":one": {"N": "1"},
                     ":at": {"S": time_text(at)},
                     ":exp": {"N": str(int(at.timestamp()) + DELIVERY_MEMORY_SECONDS)},
                     ":max": {"N": str(max_attempts)},
+                    ":failed": {"S": time_text(failed_at)},
                 },
             )
         except ClientError as exc:

@@ -85,18 +85,23 @@ def _redeliver_failed(
     (counted in the table, so overlapping janitor runs do not repeat one)."""
     now = deps.clock.now()
     page: str | None = None
+    seen: set[str] = set()
     try:
         while True:
             share.take()
             budget.take()
             deliveries = deps.github.list_hook_deliveries(hook, failed_only=True, page=page)
-            for delivery in deliveries.items:
+            for delivery in deliveries.items:  # newest first: the first of a guid is its latest failure
                 if delivery.delivered_at < now - REDELIVERY_WINDOW:
                     return
-                if delivery.event != "workflow_job" or delivery.succeeded:
+                if delivery.event != "workflow_job" or delivery.succeeded or delivery.guid in seen:
                     continue
+                seen.add(delivery.guid)
                 if not deps.store.claim_redelivery(
-                    delivery.guid, now, max_attempts=MAX_REDELIVERIES_PER_DELIVERY
+                    delivery.guid,
+                    now,
+                    failed_at=delivery.delivered_at,
+                    max_attempts=MAX_REDELIVERIES_PER_DELIVERY,
                 ):
                     continue
                 share.take()
