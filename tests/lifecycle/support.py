@@ -479,7 +479,9 @@ class World:
         def factory(reload: bool) -> GitHubClient:
             return self.github_client(secrets.github_credentials(refresh=reload))
 
-        self.services.github = LazyGitHub(factory, metrics=self.metrics)
+        self.services.github = LazyGitHub(
+            factory, metrics=self.metrics, monotonic=lambda: self.clock.now().timestamp()
+        )
 
     # --- handles ---------------------------------------------------------------------------
 
@@ -724,6 +726,9 @@ def deploy_world(
     it in a :class:`World`; ``overrides`` go to ``provision`` (``Settings`` fields)."""
     aws = own_session()
     overrides.setdefault("github_credentials", json.dumps({"type": "pat", "token": DEFAULT_PAT}))
+    # One janitor launch at a time, so that a seeded run repeats exactly (concurrent launches have
+    # their own test: each claims its record, so none is launched twice).
+    overrides.setdefault("launch_concurrency", 1)
     deployment = provision(
         aws,
         github_api_url=github.api_url,

@@ -143,12 +143,14 @@ class RandomAwsFaults:
         conflict_rate: float,
         lost_rate: float,
         started_unseen: list[str],
+        crash_first_builds: int = 0,
     ) -> None:
         self.world = world
         self.rng = rng
         self.runtask_rate = runtask_rate
         self.conflict_rate = conflict_rate
         self.lost_rate = lost_rate
+        self.crash_first_builds = crash_first_builds
         self.counts = FaultCounts()
         self.enabled = True
         self.started_unseen = started_unseen  # tasks started by a RunTask whose answer was lost
@@ -164,6 +166,12 @@ class RandomAwsFaults:
                     self._conflict,
                     when=self._draw(self.conflict_rate),
                     times=MANY,
+                ),
+                Fault(
+                    "codebuild.StartBuild",
+                    self._crash_holding_the_build_lock,
+                    when=lambda params: self.enabled,
+                    times=self.crash_first_builds,
                 ),
             ]
         )
@@ -186,6 +194,11 @@ class RandomAwsFaults:
     def _concurrent_bump(self, params: dict[str, Any]) -> None:
         self.counts.note("DynamoDB version conflict")
         write_first(self.world)(params)
+
+    def _crash_holding_the_build_lock(self, params: dict[str, Any]) -> Any:
+        """The invocation dies after it took the image's build lock, before StartBuild."""
+        self.counts.note("crash between the build lock and StartBuild")
+        raise SimulatedCrash
 
     def _conflict(self, params: dict[str, Any]) -> Any:
         self.counts.note("DynamoDB TransactionConflict")

@@ -150,6 +150,13 @@ class Fleet:
             return []
         return [self._stop(task, ESSENTIAL_EXITED, "Essential container in task exited", exit_code)]
 
+    def pull_fails(self, task: SimTask) -> list[dict[str, Any]]:
+        """The image cannot be pulled (registry throttling, a network path): the task never starts."""
+        if task.stopped or task.reached_running:
+            return []
+        reason = "CannotPullContainerError: pull image manifest has been retried 5 time(s): i/o timeout"
+        return [self._stop(task, "TaskFailedToStart", reason, None)]
+
     def interrupted(self, task: SimTask) -> list[dict[str, Any]]:
         """Fargate Spot takes the capacity back (or the host fails) before the runner took a job."""
         if task.stopped:

@@ -67,27 +67,32 @@ def duplicates(values: list[Any]) -> dict[Any, int]:
     return {value: count for value, count in Counter(values).items() if count > 1}
 
 
-def runners_allowed(records: Iterable[RunnerRecord]) -> dict[int, int]:
-    """Per job id, how many runner records it may have: one, plus one per replacement the control
-    plane had to make (each names a runner of the same job that took another job, and no other
-    replacement names the same runner)."""
+def duplicated_jobs(records: Iterable[RunnerRecord]) -> dict[int, int]:
+    """Job id -> how far its runner records are from one chain of successors (empty: no duplicate).
+
+    A job has one runner record, plus one successor per runner of it that could no longer take it
+    (it took another job, ended before taking one, or was retired while the job waited): each
+    successor names the runner it replaces, of the same job, and no runner is replaced twice.
+    """
     by_job: dict[int, dict[str, RunnerRecord]] = defaultdict(dict)
     for record in records:
-        by_job[record.job_id][record.runner_name] = record
-    allowed: dict[int, int] = {}
+        if record.pool is None or record.job_id:
+            by_job[record.job_id][record.runner_name] = record
+    found: dict[int, int] = {}
     for job_id, runners in by_job.items():
         replaced = Counter(r.replaces for r in runners.values() if r.replaces is not None)
-        allowed[job_id] = 1 + sum(
-            1
-            for name, times in replaced.items()
-            if times == 1 and name in runners and runners[name].run_job_id not in (None, job_id)
-        )
-    return allowed
+        firsts = [r for r in runners.values() if r.replaces is None or r.replaces not in runners]
+        twice = sum(times - 1 for times in replaced.values())
+        extra = max(len(firsts) - 1, 0) + twice
+        if extra:
+            found[job_id] = extra
+    return found
 
 
-def duplicated_jobs(records: Iterable[RunnerRecord]) -> dict[int, int]:
-    """Job id -> runner records beyond what :func:`runners_allowed` allows (empty: no duplicate)."""
-    records = list(records)
-    allowed = runners_allowed(records)
-    counts = Counter(r.job_id for r in records)
-    return {job: count - allowed[job] for job, count in counts.items() if count > allowed[job]}
+def live_idle_per_job(records: Iterable[RunnerRecord]) -> dict[int, int]:
+    """Job id -> its live runners that have not taken a job: more than one is two runners for one
+    job at once."""
+    counts: Counter[int] = Counter(
+        r.job_id for r in records if not r.terminal and not r.took_job and (r.pool is None or r.job_id)
+    )
+    return dict(counts)

@@ -169,6 +169,7 @@ def _reconcile_tasks(
         report.tasks_reconciled += 1
         deps.metrics.count("TasksReconciled")
         ended.add(record.runner_name)
+        report.ended.add(record.runner_name)
     return [r for r in active if r.runner_name not in ended]
 
 
@@ -311,8 +312,9 @@ def _stop_orphan_tasks(
     deps: Deps, running: set[str], snapshot: list[RunnerRecord], report: JanitorReport
 ) -> None:
     """Tasks of ours that run without an active record (describes only tasks no record names)."""
-    live_names = {r.runner_name for r in snapshot}
-    unknown = sorted(running - {r.task_arn for r in snapshot if r.task_arn})
+    live = [r for r in snapshot if r.runner_name not in report.ended]  # ended by this run: checked
+    live_names = {r.runner_name for r in live}
+    unknown = sorted(running - {r.task_arn for r in live if r.task_arn})
     if not unknown:
         return
     for task in deps.launcher.describe_tasks(unknown).values():
