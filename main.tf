@@ -202,6 +202,14 @@ module "control_plane" {
   waiting_for_job_timeout_seconds = var.waiting_for_job_timeout_seconds
   record_retention_days           = var.record_retention_days
   max_launch_attempts             = var.max_launch_attempts
+  launch_wait_timeout_seconds     = var.launch_wait_timeout_seconds
+  max_job_relaunches              = var.max_job_relaunches
+  launch_concurrency              = var.launch_concurrency
+  reconcile_with_github           = var.reconcile_with_github
+  reconcile_github_requests       = var.reconcile_github_requests
+  webhook_hook_id                 = var.webhook_hook_id
+  webhook_app_hook                = var.webhook_app_hook
+  queued_too_long_seconds         = var.queued_too_long_seconds
   default_base_image              = var.default_base_image
   allowed_base_images             = var.allowed_base_images
   janitor_schedule_expression     = var.janitor_schedule_expression

@@ -229,18 +229,18 @@ variable "max_runners" {
 }
 
 variable "runner_ttl_seconds" {
-  description = "Hard lifetime of a runner task in seconds; the janitor stops older ones."
+  description = "The longest a runner task may live, in seconds, counted from the RunTask that started it (waits before the launch and image builds do not count). It stops a task even while its job runs: the default, 7 h, lets GitHub's default job timeout (360 minutes) finish plus the task's start and shutdown; a job with a longer timeout-minutes needs a longer TTL (up to GitHub's 5-day job limit plus an hour)."
   type        = number
-  default     = 7200
+  default     = 25200
 
   validation {
-    condition     = var.runner_ttl_seconds >= 60 && var.runner_ttl_seconds <= 86400
-    error_message = "runner_ttl_seconds must be between 60 (1 minute) and 86400 (24 hours)."
+    condition     = var.runner_ttl_seconds >= 60 && var.runner_ttl_seconds <= 435600
+    error_message = "runner_ttl_seconds must be between 60 (1 minute) and 435600 (5 days + 1 hour)."
   }
 }
 
 variable "starting_timeout_seconds" {
-  description = "Seconds a runner may stay STARTING (task provisioning, image pull) before it fails."
+  description = "Seconds a runner task may take to reach RUNNING (provisioning, image pull), counted from its RunTask. Before ending the runner the janitor asks GitHub: a runner already busy with a job is kept."
   type        = number
   default     = 900
 
@@ -251,7 +251,7 @@ variable "starting_timeout_seconds" {
 }
 
 variable "image_creating_timeout_seconds" {
-  description = "Seconds a runner may wait for its image build before it fails."
+  description = "Seconds a runner may wait in IMAGE_CREATING for its image build, counted from entering IMAGE_CREATING."
   type        = number
   default     = 3600
 
@@ -262,7 +262,7 @@ variable "image_creating_timeout_seconds" {
 }
 
 variable "waiting_for_job_timeout_seconds" {
-  description = "Seconds a started runner may wait for its job before it is stopped."
+  description = "Seconds a runner may wait for a job, counted from its task reaching RUNNING. The janitor then asks GitHub first: a busy runner (its in_progress delivery late or lost) is moved to RUNNING and kept; an idle one is deregistered, stopped, and its job relaunched if GitHub still holds it queued."
   type        = number
   default     = 1800
 
@@ -272,8 +272,81 @@ variable "waiting_for_job_timeout_seconds" {
   }
 }
 
+variable "launch_wait_timeout_seconds" {
+  description = "The longest a runner may wait for its task to start (a max_runners slot, launch retries, GitHub rate-limit pauses), counted from the time GitHub queued its job. Default: GitHub's own 24-hour queue limit, after which GitHub cancels the job."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.launch_wait_timeout_seconds >= 60 && var.launch_wait_timeout_seconds <= 86400
+    error_message = "launch_wait_timeout_seconds must be between 60 and 86400 (GitHub's 24-hour queue limit)."
+  }
+}
+
+variable "max_job_relaunches" {
+  description = "How many new runners a job gets when its runners end before taking it (Fargate Spot interruption, image pull failure, a timeout): the first at once, later ones with backoff (30 s doubling to 10 min), each only while GitHub still holds the job queued. After a Spot interruption the new runner runs on on-demand Fargate. When they are spent the job is given up, visibly (reason, JobsAbandoned metric)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.max_job_relaunches >= 0 && var.max_job_relaunches <= 20 && floor(var.max_job_relaunches) == var.max_job_relaunches
+    error_message = "max_job_relaunches must be a whole number between 0 and 20."
+  }
+}
+
+variable "launch_concurrency" {
+  description = "Launches one janitor run makes at once (runners waiting for a slot, a retry or the end of a GitHub rate-limit pause). Each launch claims its runner first, so none is launched twice."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.launch_concurrency >= 1 && var.launch_concurrency <= 64
+    error_message = "launch_concurrency must be between 1 and 64."
+  }
+}
+
+variable "reconcile_with_github" {
+  description = "Each janitor run compares GitHub's queue with the runners: every job GitHub holds queued with labels this fleet serves and no live runner that can take it (its webhook was lost) gets one. Turn off only to save GitHub API requests."
+  type        = bool
+  default     = true
+}
+
+variable "reconcile_github_requests" {
+  description = "GitHub API requests one janitor run may spend on reconciliation (listing queued and in-progress runs and their jobs, failed webhook deliveries). With the default schedule, 50 requests every 5 minutes is 600 an hour, 12 % of a PAT's 5,000-an-hour limit."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.reconcile_github_requests >= 1 && var.reconcile_github_requests <= 1000
+    error_message = "reconcile_github_requests must be between 1 and 1000."
+  }
+}
+
+variable "webhook_hook_id" {
+  description = "Id of the repository or organisation webhook that sends workflow_job events to this deployment (shown in the hook's URL on GitHub). With it, the janitor redelivers failed deliveries of the last 24 hours (each at most 3 times), as GitHub recommends; the credentials need read access to the hook (Webhooks: read and write)."
+  type        = number
+  default     = null
+}
+
+variable "webhook_app_hook" {
+  description = "The deployment's webhook is the GitHub App's own webhook: the janitor redelivers its failed deliveries (with the App's JWT). Needs GitHub App credentials."
+  type        = bool
+  default     = false
+}
+
+variable "queued_too_long_seconds" {
+  description = "A job of ours still without a started task after this many seconds (counted from GitHub queueing it) counts in the JobsQueuedTooLong metric, which the jobs-left-queued alarm watches."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.queued_too_long_seconds >= 60
+    error_message = "queued_too_long_seconds must be at least 60."
+  }
+}
+
 variable "max_launch_attempts" {
-  description = "Launch attempts per runner (RunTask failures, capacity errors) before it fails."
+  description = "Launch attempts (RunTask failures, capacity errors, GitHub errors) at full pace. After them every further attempt first asks GitHub whether the job is still queued, with backoff capped at 10 minutes, until launch_wait_timeout_seconds: a transient failure never ends a job's chances while GitHub holds it queued."
   type        = number
   default     = 5
 

@@ -182,9 +182,29 @@ data "aws_iam_policy_document" "launch_runners" {
     for_each = var.enable_image_build ? [1] : []
 
     content {
-      sid       = "ReadImageBuilds"
-      actions   = ["codebuild:BatchGetBuilds"]
+      sid = "ImageBuilds"
+      # Both start builds: the janitor too, when it resumes a launch whose image is missing or
+      # takes over a build lock whose holder died before StartBuild.
+      actions   = ["codebuild:BatchGetBuilds", "codebuild:StartBuild"]
       resources = [var.codebuild_project_arn]
+    }
+  }
+
+  statement {
+    sid       = "WakeTheJanitorWhenAGitHubPauseEnds"
+    actions   = ["scheduler:CreateSchedule", "scheduler:UpdateSchedule"]
+    resources = ["arn:${local.partition}:scheduler:${local.region}:${local.account_id}:schedule/default/${local.wakeup_schedule_name}"]
+  }
+
+  statement {
+    sid       = "PassTheWakeUpRole"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.wakeup.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["scheduler.amazonaws.com"]
     }
   }
 }
@@ -210,14 +230,55 @@ data "aws_iam_policy_document" "function" {
   }
 
   dynamic "statement" {
-    for_each = each.key == "control_plane" && var.enable_image_build ? [1] : []
+    for_each = each.key == "control_plane" ? [1] : []
 
     content {
-      sid       = "StartImageBuilds"
-      actions   = ["codebuild:StartBuild"]
-      resources = [var.codebuild_project_arn]
+      sid       = "WakeTheJanitorNow"
+      actions   = ["lambda:InvokeFunction"]
+      resources = [local.janitor_function_arn]
     }
   }
+}
+
+# EventBridge Scheduler invokes the janitor once when a GitHub rate-limit pause ends (a one-time
+# schedule the functions create, deleted by the scheduler after it fired).
+data "aws_iam_policy_document" "wakeup_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "wakeup" {
+  name                 = "${var.name}-wakeup"
+  description          = "EventBridge Scheduler: invokes ${local.janitor_function_name} when a GitHub pause ends"
+  assume_role_policy   = data.aws_iam_policy_document.wakeup_assume.json
+  permissions_boundary = var.permissions_boundary_arn
+  tags                 = var.tags
+}
+
+data "aws_iam_policy_document" "wakeup" {
+  statement {
+    sid       = "InvokeTheJanitor"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [local.janitor_function_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "wakeup" {
+  name   = "invoke-janitor"
+  role   = aws_iam_role.wakeup.id
+  policy = data.aws_iam_policy_document.wakeup.json
 }
 
 resource "aws_iam_role_policy" "function" {

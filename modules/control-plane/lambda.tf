@@ -34,6 +34,15 @@ locals {
       WAITING_FOR_JOB_TIMEOUT_SECONDS = tostring(var.waiting_for_job_timeout_seconds)
       RECORD_RETENTION_SECONDS        = tostring(var.record_retention_days * 86400)
       MAX_LAUNCH_ATTEMPTS             = tostring(var.max_launch_attempts)
+      LAUNCH_WAIT_TIMEOUT_SECONDS     = tostring(var.launch_wait_timeout_seconds)
+      MAX_JOB_RELAUNCHES              = tostring(var.max_job_relaunches)
+      LAUNCH_CONCURRENCY              = tostring(var.launch_concurrency)
+      RECONCILE_WITH_GITHUB           = tostring(var.reconcile_with_github)
+      RECONCILE_GITHUB_REQUESTS       = tostring(var.reconcile_github_requests)
+      WEBHOOK_APP_HOOK                = tostring(var.webhook_app_hook)
+      QUEUED_TOO_LONG_SECONDS         = tostring(var.queued_too_long_seconds)
+      JANITOR_FUNCTION_ARN            = local.janitor_function_arn
+      WAKEUP_ROLE_ARN                 = aws_iam_role.wakeup.arn
       ENABLE_IMAGE_BUILD              = tostring(var.enable_image_build)
       BUILD_CONTEXT_DIGEST            = var.build_context_digest
       DEFAULT_BASE_IMAGE              = var.default_base_image
@@ -49,6 +58,7 @@ locals {
       RUNNER_EXTRA_LABELS    = join(",", var.runner_extra_labels)
       ALLOWED_BASE_IMAGES    = join(",", var.allowed_base_images)
       CODEBUILD_PROJECT_NAME = var.enable_image_build ? var.codebuild_project_name : null
+      WEBHOOK_HOOK_ID        = var.webhook_hook_id == null ? null : tostring(var.webhook_hook_id)
     } : key => value if value != null && value != "" },
   )
 

@@ -11,6 +11,9 @@ locals {
 
   control_plane_function_name = "${var.name}-control-plane"
   janitor_function_name       = "${var.name}-janitor"
+  # Built from the name: the control plane's environment names the janitor without a cycle.
+  janitor_function_arn = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.janitor_function_name}"
+  wakeup_schedule_name = "${var.name}-resume-launches"
   log_group_names = {
     control_plane = "/aws/lambda/${local.control_plane_function_name}"
     janitor       = "/aws/lambda/${local.janitor_function_name}"
@@ -61,11 +64,30 @@ resource "aws_dynamodb_table" "runners" {
     type = "S"
   }
 
+  attribute {
+    name = "waiting"
+    type = "S"
+  }
+
+  attribute {
+    name = "due_at"
+    type = "S"
+  }
+
   # Sparse: only runner items in a non-terminal status carry `status`.
   global_secondary_index {
     name            = "status-index"
     hash_key        = "status"
     range_key       = "created_at"
+    projection_type = "ALL"
+  }
+
+  # Sparse: only a STARTING runner without a task (waiting for a slot, a retry or the end of a
+  # GitHub pause) carries `waiting`: a freed slot reads the next one due, not a whole status.
+  global_secondary_index {
+    name            = "waiting-index"
+    hash_key        = "waiting"
+    range_key       = "due_at"
     projection_type = "ALL"
   }
 

@@ -246,9 +246,9 @@ variable "max_runners" {
 }
 
 variable "runner_ttl_seconds" {
-  description = "Hard lifetime of a runner task, in seconds."
+  description = "The longest a runner task may live, in seconds, counted from its RunTask."
   type        = number
-  default     = 7200
+  default     = 25200
 }
 
 variable "starting_timeout_seconds" {
@@ -276,9 +276,57 @@ variable "record_retention_days" {
 }
 
 variable "max_launch_attempts" {
-  description = "Launch attempts per runner before it fails."
+  description = "Launch attempts at full pace; later ones first ask GitHub whether the job is still queued."
   type        = number
   default     = 5
+}
+
+variable "launch_wait_timeout_seconds" {
+  description = "The longest a runner may wait for its task to start, counted from the job's queued time."
+  type        = number
+  default     = 86400
+}
+
+variable "max_job_relaunches" {
+  description = "New runners a job gets when its runners end before taking it."
+  type        = number
+  default     = 3
+}
+
+variable "launch_concurrency" {
+  description = "Launches one janitor run makes at once."
+  type        = number
+  default     = 8
+}
+
+variable "reconcile_with_github" {
+  description = "Each janitor run gives every job GitHub holds queued without a live runner of ours one."
+  type        = bool
+  default     = true
+}
+
+variable "reconcile_github_requests" {
+  description = "GitHub API requests one janitor run may spend on reconciliation."
+  type        = number
+  default     = 50
+}
+
+variable "webhook_hook_id" {
+  description = "Id of the repository or organisation webhook whose failed deliveries the janitor redelivers; null: none."
+  type        = number
+  default     = null
+}
+
+variable "webhook_app_hook" {
+  description = "The webhook is the GitHub App's own: the janitor redelivers its failed deliveries."
+  type        = bool
+  default     = false
+}
+
+variable "queued_too_long_seconds" {
+  description = "Seconds after which a job of ours without a started task counts in JobsQueuedTooLong."
+  type        = number
+  default     = 900
 }
 
 variable "default_base_image" {

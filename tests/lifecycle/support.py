@@ -15,6 +15,7 @@ import base64
 import copy
 import json
 import random
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -170,15 +171,20 @@ class AwsRecorder:
     def __init__(self, session: boto3.Session) -> None:
         self.calls: list[AwsCall] = []
         self.faults: list[Fault] = []
+        self._current = threading.local()  # the janitor launches on several threads
+        self._lock = threading.Lock()
         session.events.register("provide-client-params.*.*", self._params)
         session.events.register("before-call.*.*", self._before)
         session.events.register("after-call.*.*", self._after)
 
     def _params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls.append(AwsCall(model.service_model.service_name, model.name, copy.deepcopy(params)))
+        call = AwsCall(model.service_model.service_name, model.name, copy.deepcopy(params))
+        self._current.call = call
+        with self._lock:
+            self.calls.append(call)
 
     def _before(self, model: Any, **_: Any) -> Any:
-        call = self.calls[-1]
+        call: AwsCall = self._current.call
         for fault in self.faults:
             if fault.operation == call.name and fault.fired < fault.times and fault.when(call.params):
                 fault.fired += 1
@@ -186,7 +192,7 @@ class AwsRecorder:
         return None
 
     def _after(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
-        self.calls[-1].response = parsed
+        self._current.call.response = parsed
 
     def reset(self) -> None:
         self.calls.clear()

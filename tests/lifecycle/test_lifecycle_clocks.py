@@ -3,6 +3,8 @@ the janitor never stops a runner GitHub reports busy (except at the TTL)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from ecsrunner_core.domain.status import RunnerStatus
 from ecsrunner_core.usecases.janitor import run_janitor
 
@@ -152,3 +154,32 @@ def test_a_deregistered_derived_revision_is_registered_again(world: World) -> No
     assert world.calls.of("ecs.RunTask")[-1].params["taskDefinition"] == fresh
     image = world.store().get_image(second.image_tag or "")
     assert image is not None and image.task_definition_arn == fresh
+
+
+def test_overlapping_janitor_runs_do_not_both_act(world: World) -> None:
+    """A wake-up during a scheduled run: the second run ends at once (a lease, not a sleep)."""
+    from ecsrunner_core.usecases.janitor import JANITOR_LEASE
+
+    world.queue_on_github()
+    holder = world.store()
+    assert holder.claim_lease(JANITOR_LEASE, "another run", world.clock.now() + timedelta(minutes=5))
+    mark = world.calls.mark()
+    report = run_janitor(world.deps())
+    assert report.errors == ["another janitor run is in progress"] and report.active_seen == 0
+    assert [c.name for c in world.calls.since(mark)] == ["dynamodb.PutItem"]  # the refused claim
+    world.clock.advance(301)  # a run that died holds it no longer than its lease
+    assert run_janitor(world.deps()).errors == []
+
+
+def test_a_janitor_run_launches_several_waiting_runners_at_once_and_each_once(make_world: MakeWorld) -> None:
+    world = make_world(launch_concurrency=4)
+    world.store().set_pause("github", world.clock.now() + timedelta(seconds=120))  # GitHub paused us
+    waiting = [world.queue_on_github() for _ in range(6)]
+    assert all(r.task_arn is None for r in waiting) and world.calls.of("ecs.RunTask") == []
+    world.clock.advance(121)
+    world.services.store._pauses.clear()  # the per-container pause cache (5 s) has run out
+    report = run_janitor(world.deps())
+    assert report.relaunched == 6 and report.errors == []
+    launched = world.calls.of("ecs.RunTask")
+    assert sorted(c.params["startedBy"] for c in launched) == sorted(r.runner_name for r in waiting)
+    assert len(world.tasks()) == 6 and world.assert_counter_matches_slots() == 6

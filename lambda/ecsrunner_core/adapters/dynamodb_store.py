@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 
 STATUS_INDEX = "status-index"
 WAITING_INDEX = "waiting-index"
-DELIVERY_MEMORY_SECONDS = 3 * 86400  # GitHub keeps webhook deliveries for three days
+DELIVERY_MEMORY_SECONDS = 3 * 86400
+LEASE_PREFIX = "LEASE#"  # GitHub keeps webhook deliveries for three days
 MAX_UPDATE_TRIES = 8
 PAUSE_CACHE_SECONDS = 5.0
 READY_IMAGE_CACHE_SECONDS = 60.0
@@ -306,6 +307,45 @@ class DynamoDbStore:
                 return
             kwargs["ExclusiveStartKey"] = last
 
+    # --- leases ---------------------------------------------------------------------------
+
+    def claim_lease(self, name: str, owner: str, until: datetime) -> bool:
+        """Hold ``name`` until ``until`` unless someone else holds it now (one janitor at a time)."""
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": {"S": LEASE_PREFIX + name},
+                    "owner": {"S": owner},
+                    "until": {"S": time_text(until)},
+                    "expires_at": {"N": str(int(until.timestamp()) + 3600)},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR #u < :now OR #o = :owner",
+                ExpressionAttributeNames={"#u": "until", "#o": "owner"},
+                ExpressionAttributeValues={
+                    ":now": {"S": time_text(self._clock.now())},
+                    ":owner": {"S": owner},
+                },
+            )
+        except ClientError as exc:
+            if _is(exc, "ConditionalCheckFailedException"):
+                return False
+            raise
+        return True
+
+    def release_lease(self, name: str, owner: str) -> None:
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key={"pk": {"S": LEASE_PREFIX + name}},
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except ClientError as exc:
+            if not _is(exc, "ConditionalCheckFailedException"):
+                raise
+
     # --- repositories and webhook deliveries (reconciliation) ------------------------------
 
     def touch_repository(self, repository: str, at: datetime) -> None:
@@ -341,7 +381,9 @@ class DynamoDbStore:
                 TableName=self._table,
                 Key={"pk": {"S": DELIVERY_PREFIX + guid}},
                 UpdateExpression="ADD attempts :one SET last_at = :at, expires_at = :exp",
-                ConditionExpression="attribute_not_exists(attempts) OR (attempts < :max AND last_at < :failed)",
+                ConditionExpression=(
+                    "attribute_not_exists(attempts) OR (attempts < :max AND last_at < :failed)"
+                ),
                 ExpressionAttributeValues={
                     ":one": {"N": "1"},
                     ":at": {"S": time_text(at)},

@@ -16,8 +16,10 @@ busy runner is kept (``retire_if_idle``).
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -48,8 +50,36 @@ from .tasks import apply_task_state, change_from_task
 T = TypeVar("T")
 
 
+JANITOR_LEASE = "janitor"
+MAX_LEASE = timedelta(minutes=15)  # the janitor's longest Lambda timeout
+
+
+@contextmanager
+def _one_at_a_time(deps: Deps, deadline: Deadline | None, report: JanitorReport) -> Iterator[bool]:
+    """Overlapping janitor runs (a wake-up during a scheduled run) must not both launch: the
+    second one ends at once. The lease ends with the run, or by itself if the run dies."""
+    owner = uuid.uuid4().hex
+    length = timedelta(seconds=deadline.remaining()) if deadline is not None else MAX_LEASE
+    until = deps.clock.now() + min(max(length, timedelta(seconds=1)), MAX_LEASE)
+    if not deps.store.claim_lease(JANITOR_LEASE, owner, until):
+        report.errors.append("another janitor run is in progress")
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        deps.store.release_lease(JANITOR_LEASE, owner)
+
+
 def run_janitor(deps: Deps, deadline: Deadline | None = None) -> JanitorReport:
     report = JanitorReport()
+    with _one_at_a_time(deps, deadline, report) as alone:
+        if alone:
+            _run(deps, deadline, report)
+    return report
+
+
+def _run(deps: Deps, deadline: Deadline | None, report: JanitorReport) -> None:
     snapshot = list(deps.store.active())
     active = snapshot
     report.active_seen = len(active)
@@ -97,21 +127,22 @@ def run_janitor(deps: Deps, deadline: Deadline | None = None) -> JanitorReport:
             lambda: _delete_orphan_registrations(deps, snapshot, report),
         )
     _emit(deps, report, snapshot)
-    return report
 
 
 def resume_launches(deps: Deps, deadline: Deadline | None = None) -> JanitorReport:
     """Woken when a GitHub pause ended: launch what it deferred, several at once, until GitHub's
     ceiling pauses us again (the next pause wakes this again)."""
     report = JanitorReport()
-    launched = _step(
-        report,
-        "launch_waiting",
-        lambda: launch_waiting(
-            deps, deadline, concurrency=deps.settings.launch_concurrency, wait_for_github=True
-        ),
-    )
-    report.relaunched += launched or 0
+    with _one_at_a_time(deps, deadline, report) as alone:
+        if alone:
+            launched = _step(
+                report,
+                "launch_waiting",
+                lambda: launch_waiting(
+                    deps, deadline, concurrency=deps.settings.launch_concurrency, wait_for_github=True
+                ),
+            )
+            report.relaunched += launched or 0
     return report
 
 
