@@ -176,7 +176,9 @@ run "full_environment_without_secrets" {
       "STARTING_TIMEOUT_SECONDS", "IMAGE_CREATING_TIMEOUT_SECONDS", "WAITING_FOR_JOB_TIMEOUT_SECONDS",
       "RECORD_RETENTION_SECONDS", "MAX_LAUNCH_ATTEMPTS", "ENABLE_IMAGE_BUILD", "CODEBUILD_PROJECT_NAME",
       "BUILD_CONTEXT_DIGEST", "DEFAULT_BASE_IMAGE", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE",
-      "POWERTOOLS_LOG_LEVEL", "AWS_REGION",
+      "POWERTOOLS_LOG_LEVEL", "AWS_REGION", "LAUNCH_WAIT_TIMEOUT_SECONDS", "MAX_JOB_RELAUNCHES",
+      "LAUNCH_CONCURRENCY", "RECONCILE_WITH_GITHUB", "RECONCILE_GITHUB_REQUESTS", "WEBHOOK_APP_HOOK",
+      "QUEUED_TOO_LONG_SECONDS", "JANITOR_FUNCTION_ARN", "WAKEUP_ROLE_ARN",
     ] : contains(keys(output.cli_environment), key)])
     error_message = "The functions must get every environment variable of docs/DESIGN.md."
   }
@@ -192,7 +194,7 @@ run "full_environment_without_secrets" {
   }
 
   assert {
-    condition     = output.cli_environment["RUNNER_TTL_SECONDS"] == "7200" && output.cli_environment["RECORD_RETENTION_SECONDS"] == "2592000" && output.cli_environment["ENABLE_IMAGE_BUILD"] == "true" && output.cli_environment["ASSIGN_PUBLIC_IP"] == "false"
+    condition     = output.cli_environment["RUNNER_TTL_SECONDS"] == "25200" && output.cli_environment["LAUNCH_WAIT_TIMEOUT_SECONDS"] == "86400" && output.cli_environment["RECONCILE_WITH_GITHUB"] == "true" && !contains(keys(output.cli_environment), "WEBHOOK_HOOK_ID") && output.cli_environment["RECORD_RETENTION_SECONDS"] == "2592000" && output.cli_environment["ENABLE_IMAGE_BUILD"] == "true" && output.cli_environment["ASSIGN_PUBLIC_IP"] == "false"
     error_message = "Numbers and flags are rendered as the strings the settings parser reads."
   }
 

@@ -37,7 +37,7 @@ STAR_RESOURCE_ACTIONS = {
     "ecs:ListTasks",
 }
 # Environment variables documented in docs/DESIGN.md that the module leaves out when empty.
-OPTIONAL_ENVIRONMENT = {"GITHUB_REPO", "GITHUB_ORG", "RUNNER_EXTRA_LABELS", "ALLOWED_BASE_IMAGES"}
+OPTIONAL_ENVIRONMENT = {"GITHUB_REPO", "GITHUB_ORG", "RUNNER_EXTRA_LABELS", "ALLOWED_BASE_IMAGES", "WEBHOOK_HOOK_ID"}
 
 
 @dataclass
@@ -140,13 +140,17 @@ def check_runner_table_has_the_status_index_ttl_pitr_and_kms(deployment: Deploym
 
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    (index,) = table["GlobalSecondaryIndexes"]
-    assert index["IndexName"] == "status-index"
-    assert index["KeySchema"] == [
+    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"status-index", "waiting-index"}
+    assert indexes["status-index"]["KeySchema"] == [
         {"AttributeName": "status", "KeyType": "HASH"},
         {"AttributeName": "created_at", "KeyType": "RANGE"},
     ]
-    assert index["Projection"]["ProjectionType"] == "ALL"
+    assert indexes["waiting-index"]["KeySchema"] == [
+        {"AttributeName": "waiting", "KeyType": "HASH"},
+        {"AttributeName": "due_at", "KeyType": "RANGE"},
+    ]
+    assert all(index["Projection"]["ProjectionType"] == "ALL" for index in indexes.values())
     assert table["SSEDescription"]["SSEType"] == "KMS"
     assert table["SSEDescription"]["KMSMasterKeyArn"] == deployment.outputs["kms_key_arn"]
     ttl = dynamodb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
@@ -372,6 +376,8 @@ def check_iam_is_least_privilege(deployment: Deployment) -> None:
     policies = {role: role_policies(iam, role) for role in roles}
     jit_object = f"arn:aws:s3:::{outputs['jit_bucket_name']}/jit/some-runner.env"
     passed_roles = {outputs["execution_role_arn"], outputs["task_role_arn"]}
+    wakeup_role = iam.get_role(RoleName=f"{NAME}-wakeup")["Role"]["Arn"]
+    janitor_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{NAME}-janitor"
 
     assert set(roles) == {
         f"{NAME}-control-plane",
@@ -379,6 +385,7 @@ def check_iam_is_least_privilege(deployment: Deployment) -> None:
         f"{NAME}-runner-execution",
         f"{NAME}-runner-task",
         f"{NAME}-image-build",
+        f"{NAME}-wakeup",
     }
     for role, policy in policies.items():
         for statement in policy:
@@ -389,11 +396,19 @@ def check_iam_is_least_privilege(deployment: Deployment) -> None:
                 assert actions <= STAR_RESOURCE_ACTIONS, f"{role}: {actions} on *"
             if "ecs:ListTasks" in actions:
                 assert statement["Condition"]["ArnEquals"]["ecs:cluster"] == outputs["cluster_arn"]
-            if "iam:PassRole" in actions:
+            if "iam:PassRole" in actions and as_list(statement["Resource"]) == [wakeup_role]:
+                # The one-time schedule that wakes the janitor when a GitHub pause ends.
+                assert statement["Condition"] == {
+                    "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
+                }
+            elif "iam:PassRole" in actions:
                 assert set(as_list(statement["Resource"])) == passed_roles
                 assert statement["Condition"] == {
                     "StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}
                 }
+            if actions & {"scheduler:CreateSchedule", "scheduler:UpdateSchedule"}:
+                schedule = f"arn:aws:scheduler:us-east-1:123456789012:schedule/default/{NAME}-resume-launches"
+                assert as_list(statement["Resource"]) == [schedule]
     assert policies[f"{NAME}-runner-task"] == [], "the task role gets no permissions by default"
     readers = {role for role, policy in policies.items() if allows(policy, "s3:GetObject", jit_object)}
     assert readers == {f"{NAME}-runner-execution"}, "only the ECS agent may read JIT files"
@@ -402,8 +417,16 @@ def check_iam_is_least_privilege(deployment: Deployment) -> None:
     assert not allows(policies[f"{NAME}-janitor"], "secretsmanager:GetSecretValue", webhook_secret)
     project_arn = f"arn:aws:codebuild:us-east-1:123456789012:project/{outputs['codebuild_project_name']}"
     assert allows(policies[f"{NAME}-control-plane"], "codebuild:StartBuild", project_arn)
-    assert not allows(policies[f"{NAME}-janitor"], "codebuild:StartBuild", project_arn)
+    # The janitor resumes launches whose image is missing and takes over dead build locks.
+    assert allows(policies[f"{NAME}-janitor"], "codebuild:StartBuild", project_arn)
     assert allows(policies[f"{NAME}-janitor"], "ecs:RunTask", outputs["base_task_definition_arn"])
+    assert policies[f"{NAME}-wakeup"] and all(
+        statement["Action"] in ("lambda:InvokeFunction", ["lambda:InvokeFunction"])
+        and as_list(statement["Resource"]) == [janitor_arn]
+        for statement in policies[f"{NAME}-wakeup"]
+    )
+    assert allows(policies[f"{NAME}-control-plane"], "lambda:InvokeFunction", janitor_arn)
+    assert not allows(policies[f"{NAME}-janitor"], "lambda:InvokeFunction", janitor_arn)
 
 
 def check_kms_key_rotates_and_serves_only_our_log_groups_and_rules(deployment: Deployment) -> None:

@@ -73,7 +73,7 @@ def test_invalid_inputs_are_refused_with_a_message_that_says_what_to_do(
     assert 'Set exactly one of github_repo ("owner/repo") and github_org ("my-org").' in messages
     assert "Class memory (MiB) must be valid for its cpu on Fargate" in messages
     assert "Invalid: tiny (cpu 1024, memory 1024)." in messages
-    assert "runner_ttl_seconds must be between 60 (1 minute) and 86400 (24 hours)." in messages
+    assert "runner_ttl_seconds must be between 60 (1 minute) and 435600 (5 days + 1 hour)." in messages
     assert "lambda_architecture must be x86_64 or arm64." in messages
     assert messages.count("Error: Invalid value for variable") == 5
     assert PAT not in messages and WEBHOOK_SECRET not in messages
