@@ -37,7 +37,13 @@ STAR_RESOURCE_ACTIONS = {
     "ecs:ListTasks",
 }
 # Environment variables documented in docs/DESIGN.md that the module leaves out when empty.
-OPTIONAL_ENVIRONMENT = {"GITHUB_REPO", "GITHUB_ORG", "RUNNER_EXTRA_LABELS", "ALLOWED_BASE_IMAGES", "WEBHOOK_HOOK_ID"}
+OPTIONAL_ENVIRONMENT = {
+    "GITHUB_REPO",
+    "GITHUB_ORG",
+    "RUNNER_EXTRA_LABELS",
+    "ALLOWED_BASE_IMAGES",
+    "WEBHOOK_HOOK_ID",
+}
 
 
 @dataclass
