@@ -16,6 +16,9 @@ from .github_pause import github_paused_until, wait_out_github_pause
 from .launch import launch_runner, next_launch_due
 from .records import move
 
+# Runners read per page of the waiting index when the caller launches as many as it can.
+WAITING_PAGE = 25
+
 
 def retire_runner(deps: Deps, runner_name: str, status: RunnerStatus, reason: str) -> RunnerRecord | None:
     """Mark the runner terminal, then stop its task and remove its registration and JIT object.
@@ -138,7 +141,7 @@ def launch_waiting(
     ):
         return 0
     stop = _Stop()
-    due = _due(deps, stop)
+    due = _due(deps, stop, page_size=limit if limit is not None else WAITING_PAGE)
     if concurrency <= 1 or (limit is not None and limit <= 1):
         launched = 0
         for record in due:
@@ -149,8 +152,8 @@ def launch_waiting(
     return _launch_concurrently(deps, due, deadline, limit=limit, concurrency=concurrency, stop=stop)
 
 
-def _due(deps: Deps, stop: _Stop) -> Iterator[RunnerRecord]:
-    for record in deps.store.waiting(deps.clock.now()):
+def _due(deps: Deps, stop: _Stop, *, page_size: int) -> Iterator[RunnerRecord]:
+    for record in deps.store.waiting(deps.clock.now(), page_size=page_size):
         if stop.is_set:
             return
         if next_launch_due(record, deps.clock.now()):
