@@ -210,6 +210,7 @@ module "control_plane" {
   webhook_hook_id                 = var.webhook_hook_id
   webhook_app_hook                = var.webhook_app_hook
   queued_too_long_seconds         = var.queued_too_long_seconds
+  warm_pools                      = var.warm_pools
   default_base_image              = var.default_base_image
   allowed_base_images             = var.allowed_base_images
   janitor_schedule_expression     = var.janitor_schedule_expression

@@ -345,6 +345,41 @@ variable "queued_too_long_seconds" {
   }
 }
 
+variable "warm_pools" {
+  description = <<-EOT
+    Warm pools: idle runners kept ready so a job starts in seconds instead of the minute a cold Fargate task takes. Keyed by pool name (1-32 of a-z, 0-9, '-', '_'):
+    `class` (a class of runner_class_sizes), `size` (runners wanted; 0-100), optional `image` (an `image:` value; default: default_base_image),
+    optional `schedules` (`cron` = "minute hour day-of-month month day-of-week", `size`, `timezone` (IANA, default UTC): the size is the one of the entry that fired last, e.g. 0 outside working hours),
+    optional `max_idle_seconds` (default 14400, at least 300: a warm runner idle longer is replaced, so new images and runner versions arrive).
+    A warm runner is an ordinary ephemeral JIT runner registered with the labels self-hosted, linux, its architecture, class:<class>, image:<image> when given and runner_extra_labels; it counts against max_runners and bills while it waits.
+  EOT
+  type = map(object({
+    class = string
+    size  = number
+    image = optional(string)
+    schedules = optional(list(object({
+      cron     = string
+      size     = number
+      timezone = optional(string, "UTC")
+    })), [])
+    max_idle_seconds = optional(number, 14400)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for name, pool in var.warm_pools : can(regex("^[a-z0-9][a-z0-9_-]{0,31}$", name))])
+    error_message = "warm_pools: pool names must be 1-32 characters of a-z, 0-9, '-' and '_', starting with a letter or digit."
+  }
+
+  validation {
+    condition = alltrue(flatten([for pool in var.warm_pools : concat(
+      [pool.size >= 0 && pool.size <= 100 && floor(pool.size) == pool.size, pool.max_idle_seconds >= 300],
+      [for entry in pool.schedules : entry.size >= 0 && entry.size <= 100 && length(split(" ", trimspace(entry.cron))) == 5],
+    )]))
+    error_message = "warm_pools: size and schedule sizes must be whole numbers from 0 to 100, max_idle_seconds at least 300, and each cron has 5 fields."
+  }
+}
+
 variable "max_launch_attempts" {
   description = "Launch attempts (RunTask failures, capacity errors, GitHub errors) at full pace. After them every further attempt first asks GitHub whether the job is still queued, with backoff capped at 10 minutes, until launch_wait_timeout_seconds: a transient failure never ends a job's chances while GitHub holds it queued."
   type        = number

@@ -8,7 +8,7 @@ from typing import Any
 from ecsrunner_core.domain.status import RunnerStatus
 
 from . import __version__
-from .commands import classes, doctor, image_build, images, runner_logs, runners, stats, webhook
+from .commands import classes, doctor, image_build, images, pools, runner_logs, runners, stats, webhook
 from .humanize import parse_duration
 
 DESCRIPTION = "Operate an ecsrunner deployment: runners, classes, images, health checks and webhooks."
@@ -120,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ecsrunner {__version__}")
     cli = _Commands(parser.add_subparsers(title="commands", metavar="COMMAND"), _common())
     _runner_commands(cli)
+    _pool_commands(cli)
     _class_and_image_commands(cli)
     _check_and_webhook_commands(cli)
     return parser
@@ -192,6 +193,14 @@ def _runner_commands(cli: _Commands) -> None:
         metavar="SECONDS",
         help="--follow: default 2",
     )
+
+
+def _pool_commands(cli: _Commands) -> None:
+    pool_commands = cli.group("pools", "warm pools: idle runners kept ready per class and image")
+    listing = cli.command(
+        pool_commands, "list", "each pool's size now: target (schedule), live, idle", pools.list_command
+    )
+    listing.add_argument("--json", action="store_true", help="a JSON array (stable keys)")
 
 
 def _class_and_image_commands(cli: _Commands) -> None:

@@ -356,6 +356,20 @@ class RunnerStore(Protocol):
         """
         ...
 
+    def create_pool_runner(self, record: RunnerRecord, *, take_slot: bool = True) -> RunnerRecord:
+        """Store a warm pool's runner (no job, no guard), with a slot when one is free."""
+        ...
+
+    def claimable(self, pool: str, *, limit: int = 3) -> Iterator[RunnerRecord]:
+        """Idle warm runners of ``pool`` nobody claimed, the longest idle first."""
+        ...
+
+    def claim(self, claimed: RunnerRecord, *, expected_version: int) -> CreateResult:
+        """Write ``claimed`` (a warm runner given its job) and the job's guard in one transaction,
+        on condition that the runner is still at ``expected_version``; not created when the job
+        already has a runner (``existing_runner``) or another job claimed the runner first."""
+        ...
+
     def get(self, runner_name: str) -> RunnerRecord | None: ...
 
     def get_by_job(self, job_id: int) -> RunnerRecord | None: ...

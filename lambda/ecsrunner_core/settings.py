@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .domain.image_ref import ImageReferenceError, parse_image_reference
 from .domain.labels import normalise_extra_labels
 from .domain.names import validate_prefix
+from .domain.pools import PoolError, WarmPool, pools_from_json, pools_to_json
 
 # GitHub cancels a job that waited 24 hours for a runner; the runner's own limits follow from it.
 GITHUB_QUEUE_LIMIT_SECONDS = 86_400
@@ -72,6 +73,7 @@ class Settings:
     queued_too_long_seconds: int = 900
     janitor_function_arn: str = ""
     wakeup_role_arn: str = ""
+    warm_pools: tuple[WarmPool, ...] = ()
     enable_image_build: bool = True
     codebuild_project_name: str = ""
     build_context_digest: str = "none"
@@ -138,6 +140,7 @@ class Settings:
             queued_too_long_seconds=reader.integer("QUEUED_TOO_LONG_SECONDS", 900, minimum=60),
             janitor_function_arn=reader.text("JANITOR_FUNCTION_ARN"),
             wakeup_role_arn=reader.text("WAKEUP_ROLE_ARN"),
+            warm_pools=reader.pools("WARM_POOLS"),
             enable_image_build=reader.flag("ENABLE_IMAGE_BUILD", True),
             codebuild_project_name=reader.text("CODEBUILD_PROJECT_NAME"),
             build_context_digest=reader.text("BUILD_CONTEXT_DIGEST", "none"),
@@ -198,6 +201,7 @@ ENVIRONMENT: Mapping[str, str] = {
     "queued_too_long_seconds": "QUEUED_TOO_LONG_SECONDS",
     "janitor_function_arn": "JANITOR_FUNCTION_ARN",
     "wakeup_role_arn": "WAKEUP_ROLE_ARN",
+    "warm_pools": "WARM_POOLS",
     "enable_image_build": "ENABLE_IMAGE_BUILD",
     "codebuild_project_name": "CODEBUILD_PROJECT_NAME",
     "build_context_digest": "BUILD_CONTEXT_DIGEST",
@@ -210,6 +214,8 @@ ENVIRONMENT: Mapping[str, str] = {
 def _env_text(value: object) -> str | None:
     if value is None:
         return None
+    if isinstance(value, tuple) and value and isinstance(value[0], WarmPool):
+        return pools_to_json(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, frozenset):
@@ -255,6 +261,12 @@ class _Reader:
 
     def items(self, key: str) -> tuple[str, ...]:
         return tuple(item.strip() for item in self.text(key).split(",") if item.strip())
+
+    def pools(self, key: str) -> tuple[WarmPool, ...]:
+        try:
+            return pools_from_json(self.text(key))
+        except PoolError as exc:
+            raise SettingsError(f"environment variable {key}: {exc}") from None
 
     def flag(self, key: str, default: bool) -> bool:
         value = self.text(key).lower()

@@ -19,7 +19,7 @@ def runner_view(record: RunnerRecord) -> dict[str, Any]:
         "runner_name": record.runner_name,
         "status": record.status.value,
         "status_reason": record.status_reason,
-        "job_id": record.job_id,
+        "job_id": record.job_id or None,  # a warm runner has no job until it takes one
         "run_job_id": record.run_job_id,
         "repository": record.repository,
         "run_job_repository": record.run_job_repository,
@@ -38,6 +38,7 @@ def runner_view(record: RunnerRecord) -> dict[str, Any]:
         "attempts": record.attempts,
         "last_error": record.last_error,
         "replaces": record.replaces,
+        "pool": record.pool,
         "created_at": iso(record.created_at),
         "updated_at": iso(record.updated_at),
         "status_since": iso(record.status_since),

@@ -43,9 +43,17 @@ locals {
       QUEUED_TOO_LONG_SECONDS         = tostring(var.queued_too_long_seconds)
       JANITOR_FUNCTION_ARN            = local.janitor_function_arn
       WAKEUP_ROLE_ARN                 = aws_iam_role.wakeup.arn
-      ENABLE_IMAGE_BUILD              = tostring(var.enable_image_build)
-      BUILD_CONTEXT_DIGEST            = var.build_context_digest
-      DEFAULT_BASE_IMAGE              = var.default_base_image
+      # {"<pool>": {"class": ..., "size": ..., "image": ..., "schedules": [...], "max_idle_seconds": ...}}
+      WARM_POOLS = jsonencode({ for name, pool in var.warm_pools : name => {
+        class            = pool.class
+        size             = pool.size
+        image            = pool.image
+        schedules        = [for entry in pool.schedules : { cron = entry.cron, size = entry.size, timezone = entry.timezone }]
+        max_idle_seconds = pool.max_idle_seconds
+      } })
+      ENABLE_IMAGE_BUILD   = tostring(var.enable_image_build)
+      BUILD_CONTEXT_DIGEST = var.build_context_digest
+      DEFAULT_BASE_IMAGE   = var.default_base_image
       # Every EMF metric carries service = the deployment name as a dimension: deployments sharing
       # the namespace stay apart on dashboards and alarms (modules/monitoring).
       POWERTOOLS_SERVICE_NAME      = var.name

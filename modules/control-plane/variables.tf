@@ -358,3 +358,19 @@ variable "webhook_throttling_rate_limit" {
   type        = number
   default     = 256
 }
+
+variable "warm_pools" {
+  description = "Warm pools (see the root module's warm_pools): passed to the functions as WARM_POOLS."
+  type = map(object({
+    class = string
+    size  = number
+    image = optional(string)
+    schedules = optional(list(object({
+      cron     = string
+      size     = number
+      timezone = optional(string, "UTC")
+    })), [])
+    max_idle_seconds = optional(number, 14400)
+  }))
+  default = {}
+}

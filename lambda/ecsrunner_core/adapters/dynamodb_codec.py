@@ -25,6 +25,7 @@ REPO_PREFIX = "REPO#"
 DELIVERY_PREFIX = "DELIVERY#"
 WAITING_ATTRIBUTE = "waiting"
 WAITING_PARTITION = "STARTING"
+WARM_PREFIX = "WARM#"  # waiting-index partition of a pool's idle, unclaimed warm runners
 DUE_ATTRIBUTE = "due_at"
 
 _serializer = TypeSerializer()
@@ -113,12 +114,16 @@ def runner_to_item(record: RunnerRecord, expires_at: int | None = None) -> dict[
 
 
 def waiting_attributes(record: RunnerRecord) -> dict[str, str]:
-    """The sparse ``waiting-index`` keys: only a STARTING runner without a task carries them (it waits
-    for a slot, a retry or a GitHub pause), so freeing a slot reads the next one, not a partition."""
-    if record.status is not RunnerStatus.STARTING or record.task_arn is not None:
-        return {}
-    due = record.next_attempt_at or record.created_at
-    return {WAITING_ATTRIBUTE: WAITING_PARTITION, DUE_ATTRIBUTE: time_text(due)}
+    """The sparse ``waiting-index`` keys. A STARTING runner without a task carries them (it waits
+    for a slot, a retry or a GitHub pause), so freeing a slot reads the next one, not a partition;
+    so does an idle warm runner nobody claimed (``WARM#<pool>``, oldest idle first), so a queued
+    job reads the one warm runner it claims."""
+    if record.status is RunnerStatus.STARTING and record.task_arn is None:
+        due = record.next_attempt_at or record.created_at
+        return {WAITING_ATTRIBUTE: WAITING_PARTITION, DUE_ATTRIBUTE: time_text(due)}
+    if record.pool and not record.job_id and record.status is RunnerStatus.WAITING_FOR_JOB:
+        return {WAITING_ATTRIBUTE: WARM_PREFIX + record.pool, DUE_ATTRIBUTE: time_text(record.status_since)}
+    return {}
 
 
 def runner_from_item(raw: Mapping[str, Any]) -> RunnerRecord:

@@ -27,6 +27,7 @@ from .dynamodb_codec import (
     REPO_PREFIX,
     WAITING_ATTRIBUTE,
     WAITING_PARTITION,
+    WARM_PREFIX,
     image_from_item,
     image_to_item,
     parse_time,
@@ -118,6 +119,85 @@ class DynamoDbStore:
         raise ConcurrentUpdate(
             f"job {record.job_id} kept conflicting; giving up after {MAX_UPDATE_TRIES} tries"
         )
+
+    def create_pool_runner(self, record: RunnerRecord, *, take_slot: bool = True) -> RunnerRecord:
+        """A warm pool's runner: no job, so no job guard; with its capacity slot when one is free."""
+        stored = replace(record, version=1, holds_slot=take_slot)
+        put: dict[str, Any] = {
+            "Put": {
+                "TableName": self._table,
+                "Item": runner_to_item(stored),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        if not take_slot:
+            self._db.put_item(**put["Put"])
+            return stored
+        try:
+            items: list[Any] = [put, {"Update": self._counter_update(True)}]
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            codes = _cancellation_codes(exc) if _is(exc, "TransactionCanceledException") else []
+            if codes[1:2] != ["ConditionalCheckFailed"]:
+                raise
+            return self.create_pool_runner(record, take_slot=False)
+        return stored
+
+    def claimable(self, pool: str, *, limit: int = 3) -> Iterator[RunnerRecord]:
+        """Idle warm runners of ``pool`` nobody claimed, the longest idle first."""
+        page = self._db.query(
+            TableName=self._table,
+            IndexName=WAITING_INDEX,
+            KeyConditionExpression="#w = :w",
+            ExpressionAttributeNames={"#w": WAITING_ATTRIBUTE},
+            ExpressionAttributeValues={":w": {"S": WARM_PREFIX + pool}},
+            ScanIndexForward=True,
+            Limit=limit,
+        )
+        for item in page.get("Items", []):
+            yield runner_from_item(item)
+
+    def claim(self, claimed: RunnerRecord, *, expected_version: int) -> CreateResult:
+        """Give a warm runner its job in one write: the job's guard (a job gets one runner) and the
+        runner as ``claimed`` (on condition that it is the version read: nobody claimed it since)."""
+        stored = replace(claimed, version=expected_version + 1)
+        items: list[Any] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "pk": {"S": f"{JOB_PREFIX}{claimed.job_id}"},
+                        "runner_name": {"S": claimed.runner_name},
+                        "created_at": {"S": time_text(claimed.updated_at)},
+                        "expires_at": {"N": str(self._expiry())},
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": runner_to_item(stored),
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {":v": {"N": str(expected_version)}},
+                }
+            },
+        ]
+        try:
+            self._db.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if not _is(exc, "TransactionCanceledException"):
+                raise
+            codes = _cancellation_codes(exc)
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                reasons: list[Any] = list(exc.response.get("CancellationReasons") or [{}])
+                old: dict[str, Any] = reasons[0].get("Item") or {}
+                return CreateResult(created=False, existing_runner=old.get("runner_name", {}).get("S"))
+            if "ConditionalCheckFailed" in codes or "TransactionConflict" in codes:
+                return CreateResult(created=False)  # another job claimed it first
+            raise
+        return CreateResult(created=True, record=stored)
 
     def _create_items(self, record: RunnerRecord, replacing: str | None) -> list[Any]:
         expires = self._expiry() if record.terminal else None

@@ -169,6 +169,24 @@ def pool_labels(
     return tuple(labels)
 
 
+def pools_to_json(pools: Iterable[WarmPool]) -> str:
+    """The ``WARM_POOLS`` text :func:`pools_from_json` reads back."""
+    document = {
+        pool.name: {
+            "class": pool.class_name,
+            "size": pool.size,
+            "image": pool.image,
+            "schedules": [
+                {"cron": entry.cron.text, "size": entry.size, "timezone": entry.timezone}
+                for entry in pool.schedules
+            ],
+            "max_idle_seconds": pool.max_idle_seconds,
+        }
+        for pool in pools
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"))
+
+
 def pools_from_json(text: str) -> tuple[WarmPool, ...]:
     """Parse ``WARM_POOLS``: ``{"name": {"class": "medium", "size": 2, "image": null,
     "schedules": [{"cron": "0 8 * * 1-5", "size": 2, "timezone": "Europe/Paris"}],

@@ -41,6 +41,7 @@ from .images import (
 )
 from .launch import fail_runner, launch_runner
 from .outcomes import JanitorReport
+from .pools import maintain_pools
 from .reconcile import reconcile_with_github
 from .records import move
 from .relaunch import give_up, relaunch_after_death
@@ -109,6 +110,9 @@ def _run(deps: Deps, deadline: Deadline | None, report: JanitorReport) -> None:
         report.relaunched += launched or 0
         if github_paused_until(deps) is not None:
             report.errors.append("GitHub rate limit: launches resume when the pause ends")
+    if deps.settings.warm_pools and not _expired(deadline):
+        still_active = [r for r in active if r.runner_name not in report.ended]
+        _step(report, "maintain_pools", lambda: maintain_pools(deps, still_active, report, deadline))
     if deps.settings.reconcile_with_github and not _expired(deadline):
         # The runners still active after this run's own changes cover queued jobs; runners it
         # created since (relaunches) are behind their jobs' guards, which the accept path reads.
@@ -227,8 +231,10 @@ def _check_runner(deps: Deps, record: RunnerRecord, report: JanitorReport, deadl
         _check_starting(deps, record, report, deadline)
     elif record.status is RunnerStatus.IMAGE_CREATING:
         _check_image_wait(deps, record, report, deadline)
-    elif record.status is RunnerStatus.WAITING_FOR_JOB and _over(
-        record.status_since, settings.waiting_for_job_timeout_seconds, now
+    elif (
+        record.status is RunnerStatus.WAITING_FOR_JOB
+        and record.job_id  # a warm runner nobody claimed idles by design (its pool recycles it)
+        and _over(record.status_since, settings.waiting_for_job_timeout_seconds, now)
     ):
         _end_idle(
             deps,

@@ -20,6 +20,7 @@ from .context import Deadline, Deps, log
 from .images import FAILED_BUILD_COOLDOWN
 from .launch import launch_runner
 from .outcomes import Outcome
+from .pools import claim_on_start, claim_warm_runner, pool_for
 from .records import LAUNCH_LEASE, annotate
 from .relaunch import CONFIG_REFUSALS, GIVEN_UP, replace_runner
 from .repositories import remember_repository
@@ -114,6 +115,12 @@ def accept_queued_job(
         "job_queued_at": event.created_at or now,
     }
     if spec is not None:
+        pool = pool_for(deps, spec.size.name, spec.image.canonical, event.labels)
+        warm = claim_warm_runner(deps, event, pool, fields, deadline) if pool is not None else None
+        if warm is not None:
+            if warm.action == "duplicate" and source == "webhook":
+                deps.metrics.count("DuplicateDeliveries")
+            return warm
         fields.update(_spec_fields(deps, spec), next_attempt_at=now + LAUNCH_LEASE)
     else:
         fields.update(refusal="labels")
@@ -230,7 +237,10 @@ def job_started(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None =
     before, after = deps.store.update(name, running)
     if before is None:
         return Outcome("ignored", f"no record for runner {name}")
-    replace_displaced_runner(deps, after or before, deadline)
+    if after is not None and after.pool and not after.job_id:
+        claim_on_start(deps, after, event.job_id)  # a warm runner GitHub gave a job directly
+    else:
+        replace_displaced_runner(deps, after or before, deadline)
     if after is None or after.status is not RunnerStatus.RUNNING:
         return Outcome("noop", f"runner already {before.status}", name)
     if before.status is not RunnerStatus.RUNNING:
@@ -272,7 +282,7 @@ def replace_displaced_runner(deps: Deps, runner: RunnerRecord, deadline: Deadlin
     (which asks GitHub first). A left-over that cannot run the displaced job is retired if idle.
     Idempotent: the displaced job's guard moves to the successor once."""
     taken, displaced = runner.run_job_id, runner.job_id
-    if taken is None or taken == displaced:
+    if taken is None or taken == displaced or not displaced:  # a warm runner nobody claimed: no job
         return
     left_over = deps.store.get_by_job(taken)
     if left_over is not None and left_over.runner_name == runner.runner_name:

@@ -36,6 +36,8 @@ class JanitorReport:
     webhooks_redelivered: int = 0
     github_requests: int = 0  # spent by the reconciliation
     queued_too_long: int = 0  # jobs of ours still without a task after queued_too_long_seconds
+    warm_runners_added: int = 0
+    warm_runners_retired: int = 0
     errors: list[str] = field(default_factory=list)
     ended: set[str] = field(default_factory=set, repr=False)  # runners this run ended
 

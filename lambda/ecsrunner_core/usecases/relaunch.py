@@ -101,8 +101,8 @@ def relaunch_after_death(
     """``dead`` ended without taking a job: its job gets a new runner, within the per-job budget
     (``max_job_relaunches``) and GitHub's queue limit. After a Spot interruption the new runner runs
     on on-demand Fargate. Returns the new runner, or None (not needed, or the job was given up)."""
-    if not dead.terminal or dead.took_job or dead.refusal or not dead.class_name:
-        return None
+    if not dead.terminal or dead.took_job or dead.refusal or not dead.class_name or not dead.job_id:
+        return None  # (a warm runner nobody claimed has no job: its pool is refilled instead)
     settings, now = deps.settings, deps.clock.now()
     if dead.relaunches >= settings.max_job_relaunches:
         give_up(deps, dead, "relaunches", f"its runners ended {dead.relaunches + 1} times before taking it")

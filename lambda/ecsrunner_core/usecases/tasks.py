@@ -10,6 +10,7 @@ from ..domain.status import ACTIVE_STATUSES, RunnerStatus
 from ..ports import TaskInfo
 from .context import Deadline, Deps, log
 from .outcomes import Outcome
+from .pools import refill_pool
 from .records import annotate, move
 from .relaunch import relaunch_after_death
 from .retire import cleanup_runner, launch_waiting
@@ -89,6 +90,8 @@ def _stopped(deps: Deps, record: RunnerRecord, event: TaskStateChange, deadline:
         cleanup_runner(deps, after, reason)
     else:
         deps.jit.delete(name)
+    if after.pool and not after.job_id:
+        refill_pool(deps, after.pool, f"replaces warm runner {name} ({reason})", deadline)
     log.info("runner %s %s: %s", name, status, reason, extra={"runner_name": name})
     if successor is None or not successor.holds_slot:
         launch_waiting(deps, deadline, limit=1)  # its slot is free
