@@ -73,6 +73,8 @@ def test_an_idle_janitor_run_reports_nothing_to_do(handlers: Handlers) -> None:
         "webhooks_redelivered": 0,
         "github_requests": 2,  # the reconciliation: queued runs, in-progress runs (none)
         "queued_too_long": 0,
+        "warm_runners_added": 0,
+        "warm_runners_retired": 0,
         "errors": [],
     }
     assert not [c for c in handlers.calls.calls if c[0] == "dynamodb" and c[1] == "Scan"]

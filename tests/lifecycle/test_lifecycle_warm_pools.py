@@ -192,3 +192,12 @@ def test_warm_runners_count_against_max_runners(make_world: MakeWorld) -> None:
     pool = warm_runners(world)
     assert len(pool) == 3 and sum(1 for r in pool if r.holds_slot) == 2
     assert world.assert_counter_matches_slots() == 2
+
+
+def test_the_runners_of_a_removed_pool_are_retired(make_world: MakeWorld) -> None:
+    world = pooled_world(make_world, MEDIUM)
+    pool = fill(world)
+    world.configure(warm_pools=())
+    report = run_janitor(world.deps())
+    assert report.warm_runners_retired == 2
+    assert all(world.record(r.runner_name).status is RunnerStatus.OFFLINE for r in pool)

@@ -33,6 +33,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ecsrunner_core.domain.pools import pools_from_json
 from ecsrunner_core.domain.runner import RunnerRecord
 from ecsrunner_core.domain.status import RunnerStatus
 from ecsrunner_core.usecases.janitor import run_janitor
@@ -87,6 +88,7 @@ OVERLAPPING_MIX: tuple[tuple[tuple[str, ...], float], ...] = (
     (("self-hosted", REFUSED_LABEL), 0.04),
     ((FOREIGN_LABEL,), 0.04),
 )
+WARM_UP_ROUNDS = 6
 JANITOR_EVERY_SECONDS = 300  # rate(5 minutes), the module's default
 SETTLE_ROUNDS = 600
 SPAMMED = Fault(FaultKind.SERVER_ERROR, 422)  # generate-jitconfig: "Validation failed, or ... spammed"
@@ -116,6 +118,7 @@ class Config:
     round_seconds: int = 20
     max_runners: int = 25
     job_mix: tuple[tuple[tuple[str, ...], float], ...] = JOB_MIX
+    warm_pools: str = ""  # WARM_POOLS JSON: the pools run, and are removed when the faults stop
 
 
 @dataclass
@@ -143,6 +146,9 @@ class Figures:
     unrelaunched_deaths: int = 0  # a runner died before its still-queued job and nothing replaced it
     ttl_kills: int = 0
     runners_replaced: int = 0
+    warm_runners: int = 0
+    warm_claims: int = 0
+    warm_runners_claimed_twice: int = 0
     runners_unaccounted: int = 0  # neither launched, nor ended with a reason: must be 0
     caught: dict[str, int] = field(default_factory=dict)  # mechanism -> what it caught
     attempts_used: dict[int, int] = field(default_factory=dict)
@@ -406,6 +412,8 @@ class Campaign:
         self.fleet.forget_calls()
 
     def stop_faults(self) -> None:
+        if self.world.settings.warm_pools:
+            self.world.configure(warm_pools=())  # the janitor retires the pools' idle runners
         self.faults_on = False
         self.aws.enabled = False
         self.world.github.faults.clear()
@@ -434,7 +442,9 @@ def run(config: Config) -> Figures:
     """Drive ``config.jobs`` jobs through a fresh deployment under faults; returns the figures."""
     with (
         repeatable(config.seed) as sleeps,
-        fresh_world(seed=config.seed, max_runners=config.max_runners) as world,
+        fresh_world(
+            seed=config.seed, max_runners=config.max_runners, warm_pools=pools_from_json(config.warm_pools)
+        ) as world,
     ):
         rng = random.Random(config.seed)
         fleet = Fleet(world)
@@ -480,6 +490,10 @@ def run(config: Config) -> Figures:
         world.github.hooks.defer_redeliveries = True
         start = world.clock.now()
         with installed(world.recorder, campaign.crash, campaign.aws):
+            if config.warm_pools:  # deployed before the first job: the schedule fills the pools
+                campaign.janitor()
+                for _ in range(WARM_UP_ROUNDS):
+                    campaign.round(0)
             while len(campaign.jobs) < config.jobs:
                 room = config.jobs - len(campaign.jobs)
                 campaign.round(min(room, rng.randint(0, config.max_arrivals_per_round)))
@@ -542,6 +556,11 @@ def tally(campaign: Campaign, injected_github: Counter[str]) -> Figures:
     figures.duplicated_live = len(campaign.duplicated_live_jobs)
     figures.duplicated = figures.duplicated_records + figures.duplicated_live
     figures.runners_replaced = sum(1 for r in records.values() if r.replaces is not None)
+    warm = [r for r in records.values() if r.pool]
+    figures.warm_runners = len(warm)
+    figures.warm_claims = sum(1 for r in warm if r.job_id)
+    claims = Counter(g.runner_name for g in guards.values() if g is not None and g.pool)
+    figures.warm_runners_claimed_twice = sum(1 for count in claims.values() if count > 1)
     figures.runners_unaccounted = sum(
         1 for r in records.values() if r.class_name and not was_launched(r) and not r.terminal
     )

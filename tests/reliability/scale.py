@@ -24,6 +24,7 @@ class Scale:
     model_steps: int
     campaign_jobs: int
     overlapping_jobs: int
+    pool_jobs: int
     fuzz_requests: int
     handler_requests: int
 
@@ -34,6 +35,7 @@ SHORT = Scale(
     model_steps=25,
     campaign_jobs=100,
     overlapping_jobs=40,
+    pool_jobs=40,
     fuzz_requests=2000,
     handler_requests=60,
 )
@@ -43,6 +45,7 @@ LONG = Scale(
     model_steps=60,
     campaign_jobs=1000,
     overlapping_jobs=500,
+    pool_jobs=500,
     fuzz_requests=10000,
     handler_requests=500,
 )

@@ -73,3 +73,13 @@ def test_with_label_sets_that_contain_one_another_and_reconciliation_alone() -> 
     assert figures.runners_replaced > 0, figures
     assert figures.caught["queued jobs found on GitHub (JobsReconciled)"] > 0, figures
     assert figures.caught["failed deliveries redelivered (WebhooksRedelivered)"] == 0
+
+
+def test_with_warm_pools_no_job_is_lost_and_no_warm_runner_is_claimed_twice() -> None:
+    pools = '{"medium": {"class": "medium", "size": 3}, "large": {"class": "large", "size": 1}}'
+    config = Config(jobs=SCALE.pool_jobs, seed=SEED + 2, warm_pools=pools, max_arrivals_per_round=2)
+    figures = run(config)
+    record_figures("campaign_pools", {"config": config.__dict__, **figures.as_dict()})
+    assert_no_job_left_behind(figures, config)
+    assert figures.warm_claims > 0 and figures.warm_runners > figures.warm_claims
+    assert figures.warm_runners_claimed_twice == 0, figures

@@ -110,7 +110,7 @@ def _run(deps: Deps, deadline: Deadline | None, report: JanitorReport) -> None:
         report.relaunched += launched or 0
         if github_paused_until(deps) is not None:
             report.errors.append("GitHub rate limit: launches resume when the pause ends")
-    if deps.settings.warm_pools and not _expired(deadline):
+    if (deps.settings.warm_pools or any(r.pool for r in active)) and not _expired(deadline):
         still_active = [r for r in active if r.runner_name not in report.ended]
         _step(report, "maintain_pools", lambda: maintain_pools(deps, still_active, report, deadline))
     if deps.settings.reconcile_with_github and not _expired(deadline):

@@ -168,6 +168,11 @@ def maintain_pools(
     replacement first), add missing runners, retire surplus idle ones (GitHub asked first: a busy
     runner is never stopped)."""
     now = deps.clock.now()
+    configured = {pool.name for pool in deps.settings.warm_pools}
+    for record in active:  # a pool removed from warm_pools: its idle runners go
+        if record.pool and record.pool not in configured and record in members(active, record.pool):
+            if retire_if_idle(deps, record, RunnerStatus.OFFLINE, f"warm pool {record.pool} was removed"):
+                report.warm_runners_retired += 1
     for pool in deps.settings.warm_pools:
         if deadline is not None and deadline.expired:
             return
