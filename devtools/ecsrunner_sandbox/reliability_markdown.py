@@ -37,12 +37,27 @@ def summary(figures: Mapping[str, Any]) -> str:
     campaign, generated = figures["campaign"], figures["fuzz_generated"]
     corpus, model = figures["fuzz_corpus"], figures["model"]
     rows = [
-        ("jobs lost (fault campaign)", "0", campaign["lost"]),
-        ("jobs duplicated (fault campaign)", "0", campaign["duplicated"]),
         (
-            "jobs lost / duplicated (campaign with label sets that contain one another)",
-            "0 / 0",
-            f"{figures['campaign_overlapping']['lost']} / {figures['campaign_overlapping']['duplicated']}",
+            f"jobs lost / duplicated / killed (fault campaign, {campaign['jobs_queued']:,} jobs)",
+            "0 / 0 / 0",
+            _lost_duplicated_killed(campaign),
+        ),
+        (
+            "jobs lost / duplicated / killed (label sets that contain one another)",
+            "0 / 0 / 0",
+            _lost_duplicated_killed(figures["campaign_overlapping"]),
+        ),
+        (
+            "jobs lost / duplicated / killed, warm runners claimed twice (with warm pools)",
+            "0 / 0 / 0, 0",
+            f"{_lost_duplicated_killed(figures['campaign_pools'])}, "
+            f"{figures['campaign_pools']['warm_runners_claimed_twice']}",
+        ),
+        ("valid jobs refused (only configuration reasons may be)", "0", campaign["refused_valid_jobs"]),
+        (
+            "deliberate breakages the campaign catches",
+            f"{len(figures['breakages'])} of {len(figures['breakages'])}",
+            f"{sum(1 for b in figures['breakages'] if _caught_breakage(b))} of {len(figures['breakages'])}",
         ),
         ("webhook requests fuzzed", "≥ 10,000", f"{generated['requests'] + corpus['requests']:,}"),
         (
@@ -61,39 +76,60 @@ def summary(figures: Mapping[str, Any]) -> str:
     return _table(("what", "required", "measured"), rows)
 
 
+def _lost_duplicated_killed(campaign: Mapping[str, Any]) -> str:
+    return f"{campaign['lost']} / {campaign['duplicated']} / {campaign['killed']}"
+
+
+def _caught_breakage(breakage: Mapping[str, Any]) -> bool:
+    return any(
+        breakage[key] for key in ("lost", "killed", "duplicated", "refused_valid_jobs", "unrelaunched_deaths")
+    )
+
+
 def _model_line(model: Mapping[str, Any]) -> str:
     return f"{model['examples']:,} / {model['steps']:,}, 0"
 
 
 def campaign_section(campaign: Mapping[str, Any]) -> str:
     config = campaign["config"]
-    accepted = campaign["accepted"]
     reasons = campaign["failure_reasons"]
     figures = [
         ("jobs queued on GitHub", campaign["jobs_queued"]),
         ("… for this fleet (labels ours)", campaign["jobs_for_this_fleet"]),
-        ("… refused at once (unknown class): FAILED with the reason", campaign["jobs_refused"]),
+        ("… with an unknown class (refused for configuration)", campaign["jobs_with_refused_labels"]),
+        ("… refused with the reason in a record", campaign["jobs_refused"]),
         ("… another fleet's (ignored)", campaign["jobs_foreign"]),
-        ("**accepted** (valid jobs with a runner record)", f"**{accepted}**"),
-        ("**launched** (runners a task was started for)", f"**{campaign['runners_launched']}**"),
+        ("… behind an environment approval", campaign["jobs_behind_approval"]),
+        ("**accepted** (valid jobs with a runner record)", f"**{campaign['accepted']}**"),
+        ("runners launched (a task was started)", campaign["runners_launched"]),
         ("tasks started", campaign["tasks_started"]),
         ("runners FAILED before running a job (the reason in the record)", campaign["runners_failed"]),
-        ("surplus runners retired before a task started", campaign["runners_retired_unlaunched"]),
-        ("runners neither launched, nor FAILED, nor retired", campaign["runners_unaccounted"]),
+        (
+            "runners that replace another (relaunches and label-subset replacements)",
+            campaign["runners_replaced"],
+        ),
+        ("runners neither launched nor ended with a reason", campaign["runners_unaccounted"]),
         ("valid jobs completed on GitHub", campaign["jobs_completed_on_github"]),
         ("valid jobs still queued on GitHub at the end", campaign["jobs_left_queued_on_github"]),
+        ("**lost** (valid jobs GitHub still holds queued at the end)", f"**{campaign['lost']}**"),
         (
-            "**duplicated** (jobs with 2+ runner records, or 2+ tasks that reached RUNNING)",
-            campaign["duplicated"],
+            "**duplicated** (a job's runners not one chain of successors, or two live idle runners "
+            "for one job at once)",
+            f"**{campaign['duplicated']}** "
+            f"({campaign['duplicated_records']} + {campaign['duplicated_live']})",
         ),
-        ("**lost** (never recorded, or queued forever without a FAILED runner)", campaign["lost"]),
+        ("**killed** (a job's task stopped while it ran, not by the TTL)", f"**{campaign['killed']}**"),
+        ("TTL kills (reported apart)", campaign["ttl_kills"]),
+        ("runner deaths before a still-queued job that nothing replaced", campaign["unrelaunched_deaths"]),
+        ("valid jobs refused", campaign["refused_valid_jobs"]),
         ("DynamoDB version conflicts retried by the store", campaign["version_conflicts_retried"]),
         ("capacity counter / live tasks / active runners at the end", _end_state(campaign)),
         ("simulated time", f"{campaign['simulated_seconds'] / 3600:.1f} h"),
     ]
     rates = [
         (
-            "GitHub: 500, 403 secondary rate limit, 429, 502 after acting (each request)",
+            "GitHub: 500, 403 secondary rate limit, 429, 502 after acting; 422 on generate-jitconfig "
+            "(each request)",
             config["github_fault_rate"],
         ),
         (
@@ -102,17 +138,38 @@ def campaign_section(campaign: Mapping[str, Any]) -> str:
         ),
         ("RunTask: task started but the answer lost", config["lost_response_rate"]),
         ("DynamoDB: version conflict / TransactionConflict (each write)", config["conflict_rate"]),
-        ("invocation killed between two AWS calls (each invocation)", config["crash_rate"]),
+        ("invocation killed between two AWS calls, anywhere (each invocation)", config["crash_rate"]),
+        ("webhook delivery dropped (GitHub records it failed)", config["dropped_webhook_rate"]),
+        ("ECS event dropped", config["dropped_event_rate"]),
         ("queued webhook redelivered", config["redelivery_rate"]),
         ("ECS event delivered again, late", config["duplicate_event_rate"]),
+        (
+            "task dies before its runner takes a job (Spot interruption, CannotPullContainerError)",
+            config["task_death_rate"],
+        ),
+        (
+            f"job behind an environment approval ({config['approval_seconds'][0] // 60}-"
+            f"{config['approval_seconds'][1] // 60} min)",
+            config["approval_rate"],
+        ),
+    ]
+    once = [
+        "the first StartBuild: the invocation dies holding the build lock"
+        if config["crash_first_build"]
+        else "",
+        f"the PAT is rotated after {config['rotate_credentials_at']:.0%} of the jobs are queued",
+        f"the last {config['outage_jobs']} jobs arrive while the webhook endpoint is down",
     ]
     attempts = campaign["attempts_used"]
     total = sum(attempts.values())
     return "\n\n".join(
         [
             _table(("figure", "value"), figures),
-            "Fault rates (per call or invocation, seeded):",
+            "Fault rates (per call, delivery, task or invocation, seeded):",
             _table(("fault", "rate"), ((name, f"{rate:.0%}") for name, rate in rates)),
+            "And once per campaign: " + "; ".join(item for item in once if item) + ".",
+            "What each mechanism caught (each a way a job would otherwise have been lost):",
+            _counts("mechanism", campaign["caught"]),
             "Why runners FAILED before running a job: "
             + (", ".join(f"{reason} ({count})" for reason, count in sorted(reasons.items())) or "none")
             + ".",
@@ -143,19 +200,60 @@ def _end_state(campaign: Mapping[str, Any]) -> str:
     )
 
 
-def overlapping_section(overlapping: Mapping[str, Any]) -> str:
+def short_campaign_section(campaign: Mapping[str, Any], extra: Iterable[tuple[str, Any]] = ()) -> str:
     rows = [
-        ("jobs queued", overlapping["jobs_queued"]),
-        ("accepted", overlapping["accepted"]),
-        ("runners launched", overlapping["runners_launched"]),
-        ("replacement runners (a runner took a job with fewer labels)", overlapping["runners_replaced"]),
-        ("surplus runners retired before a task started", overlapping["runners_retired_unlaunched"]),
-        ("valid jobs completed on GitHub", overlapping["jobs_completed_on_github"]),
-        ("valid jobs still queued on GitHub at the end", overlapping["jobs_left_queued_on_github"]),
-        ("**duplicated**", overlapping["duplicated"]),
-        ("**lost**", overlapping["lost"]),
+        ("jobs queued", campaign["jobs_queued"]),
+        ("accepted", campaign["accepted"]),
+        ("runners launched", campaign["runners_launched"]),
+        ("runners that replace another", campaign["runners_replaced"]),
+        *extra,
+        ("valid jobs completed on GitHub", campaign["jobs_completed_on_github"]),
+        ("valid jobs still queued on GitHub at the end", campaign["jobs_left_queued_on_github"]),
+        ("**lost**", campaign["lost"]),
+        ("**duplicated**", campaign["duplicated"]),
+        ("**killed**", campaign["killed"]),
     ]
     return _table(("figure", "value"), rows)
+
+
+def pools_section(pools: Mapping[str, Any]) -> str:
+    return short_campaign_section(
+        pools,
+        [
+            ("warm runners started", pools["warm_runners"]),
+            ("jobs that claimed a warm runner", pools["warm_claims"]),
+            ("**warm runners claimed twice**", pools["warm_runners_claimed_twice"]),
+        ],
+    )
+
+
+def breakages_section(breakages: Iterable[Mapping[str, Any]]) -> str:
+    rows = [
+        (
+            b["breakage"],
+            b["jobs"],
+            b["lost"],
+            b["killed"],
+            b["duplicated"],
+            b["refused_valid_jobs"],
+            b["unrelaunched_deaths"],
+            "yes" if _caught_breakage(b) else "**no**",
+        )
+        for b in breakages
+    ]
+    return _table(
+        (
+            "breakage",
+            "jobs",
+            "lost",
+            "killed",
+            "duplicated",
+            "valid refused",
+            "deaths not relaunched",
+            "caught",
+        ),
+        rows,
+    )
 
 
 def fuzz_section(generated: Mapping[str, Any], corpus: Mapping[str, Any], handler: Mapping[str, Any]) -> str:
@@ -228,24 +326,24 @@ GitHub's side (jobs, runners coming online with their JIT config, GitHub giving 
 the oldest queued job it can run) is the stand-in's runner simulator."""
 
 DEFINITIONS = """\
-- **accepted**: a job whose labels this fleet serves and that has a runner record (the webhook
-  created it, possibly in an invocation that then died).
-- **launched**: a runner for which a task was started (its ARN recorded, or ECS reported it).
-- **duplicated**: a job with more runner records, or more tasks that reached RUNNING, than one plus
-  its replacements (a replacement names a runner of the same job that took a job with fewer
-  labels, and no other replacement names the same runner); or a runner with two tasks that reached
-  RUNNING. (A second task started by a retried RunTask would count even if it were stopped at once.)
-- **lost**: a valid job that was never recorded, or that GitHub still holds queued at the end
-  without a runner that FAILED (with its reason) to account for it. Runners and jobs are paired by
-  label set: GitHub may give a runner any job its labels cover, so the runner launched for a job is
-  not necessarily the one that runs it.
-- **attempts used**: launch attempts per runner: the failed ones (retried by the janitor with
-  backoff) plus the one that started its task.
+- **lost**: a valid job (labels this fleet serves, no configuration reason to refuse it) that
+  GitHub still holds queued at the end, after draining, whatever our records say: a FAILED runner
+  does not account for a job. Only jobs refused for a configuration reason (here an unknown class)
+  may stay queued; they are counted apart, each with its reason.
+- **duplicated**: a job whose runner records do not form one chain of successors (a relaunch or a
+  replacement names the runner before it), or two live idle runners for one job at once (checked at
+  every janitor run).
+- **killed**: a job whose runner's task stopped while the job ran. The simulated GitHub completes a
+  job only while its runner's task is alive; a job cut short ends failed on GitHub. Stops by the TTL
+  are reported apart.
+- **accepted**: a job whose labels this fleet serves and that has a runner record.
+- **attempts used**: launch attempts per runner: the failed ones (retried with backoff) plus the one
+  that started its task.
 
 A crash is `SimulatedCrash`, a `BaseException` the core never catches, raised before the N-th AWS
-call of an invocation: what a Lambda timeout does. EventBridge retries a crashed event; GitHub does
-not redeliver a failed webhook, so crashes of queued webhooks are injected after the acceptance
-write (an unanswered delivery before it is out of ecsrunner's hands; see "Residual risks")."""
+call of an invocation: what a Lambda timeout does. Crashes are injected anywhere, including before
+the record of a queued delivery is written: GitHub records that delivery as failed, and the
+janitor's redelivery and reconciliation must find the job."""
 
 FIXES = """\
 Each was found by these tests and fixed in the core; `tests/reliability/test_reliability_regressions.py`
@@ -286,7 +384,22 @@ keeps the smallest failing case of each.
    plane creates a replacement runner for the displaced job (its job guard moves to the replacement
    in the same transaction, conditioned on still naming the displaced runner, so redeliveries
    replace once) and retires the taken job's runner if it is idle. Jobs with the same labels need
-   nothing: the left-over runner takes the displaced job."""
+   nothing: the left-over runner takes the displaced job.
+7. **Jobs lost although a FAILED runner "accounted" for them** (the campaign after lost was redefined
+   by GitHub's state; `usecases/tasks.py`, `janitor.py`, `launch.py`, `jobs.py`). A task that died
+   before its job (Spot interruption, pull failure, a timeout, attempts spent), an approval longer
+   than the WAITING_FOR_JOB timeout, a lost webhook or ECS event, a wedged build lock, a rotated PAT
+   and a 422 from generate-jitconfig each left jobs queued on GitHub. Fix: relaunch while GitHub
+   holds the job queued, approvals start no task, the janitor reconciles with GitHub (queued jobs,
+   failed deliveries), ends runners whose task is gone, takes over stale build locks; credentials
+   reload on a 401; 422 is transient. `tests/lifecycle/test_lifecycle_no_job_left_behind.py` keeps
+   one case per path.
+8. **The janitor stopped busy runners** (`usecases/janitor.py`): the WAITING_FOR_JOB timeout retired
+   a runner whose `in_progress` delivery was lost, mid-job, and the STARTING timeout and the TTL
+   counted time before the task started. Fix: the clocks start at RunTask and RUNNING, and the
+   janitor asks GitHub before ending a runner (a busy one moves to RUNNING); the model-based test
+   checks "no task whose runner GitHub reports busy is stopped, except by the TTL" after every
+   step."""
 
 OVERLAPPING = """\
 The main campaign's valid label sets contain no other (`[self-hosted, linux]`,
@@ -296,15 +409,12 @@ GitHub gives default jobs to large and image runners, and the control plane repl
 for their own jobs (fix 6 above). Same faults, same rules:"""
 
 RESIDUAL = """\
-- A `queued` webhook whose invocation fails before the runner record is written (a Lambda crash in
-  the first few milliseconds, or DynamoDB unavailable) is not retried by GitHub. The job is then
-  not ecsrunner's; redeliver failed deliveries from the webhook's "Recent deliveries" page or the
-  REST API (`POST /repos/{owner}/{repo}/hooks/{hook_id}/deliveries/{delivery_id}/attempts`).
-- A runner whose task stops before it takes a job (a Spot interruption, an image that cannot be
-  pulled) is FAILED with ECS's reason, and no second runner is launched for its job: the job waits
-  for an idle runner with its labels, or until GitHub's queue timeout (re-run it). The model-based
-  test checks that every such job is accounted for by a FAILED runner. Relaunching for the job
-  could reuse the replacement mechanism above; it is not done yet.
+- Redelivery needs the hook: without `webhook_hook_id` (or `webhook_app_hook`) a failed delivery is
+  found by reconciliation alone, which lists queued runs of the repository (or, for an organisation,
+  of the repositories that sent jobs recently and the installation's repositories) within
+  `reconcile_github_requests` requests per run: a very large organisation may need several runs.
+- A job whose runners all die before it starts, `max_job_relaunches` + 1 times, is given up
+  visibly (`JobsAbandoned`, the reason in its record) and stays queued until GitHub cancels it.
 - Faults here are injected one call at a time at the botocore boundary; real AWS may fail in
   correlated bursts, which the janitor absorbs with the same retries but more slowly."""
 
@@ -317,8 +427,8 @@ HYPOTHESIS_PROFILE=ci .venv/bin/python -m pytest tests/reliability   # the tests
 ```
 
 `make test` runs `tests/reliability` at the short scale (12 model examples of up to 25 steps, a
-100-job campaign, a 40-job overlapping-labels campaign, 2,000 generated requests plus the corpus,
-60 requests through the Lambda handler)."""
+100-job campaign, 40-job campaigns with overlapping labels and with warm pools, the four breakages
+on 40 jobs each, 2,000 generated requests plus the corpus, 60 requests through the Lambda handler)."""
 
 
 def render(figures: Mapping[str, Any], info: RunInfo) -> str:
@@ -357,7 +467,8 @@ def render(figures: Mapping[str, Any], info: RunInfo) -> str:
                 "## Model-based test",
                 "A hypothesis `RuleBasedStateMachine` (`tests/reliability/model.py`) over a fresh "
                 "deployment per example: queued jobs of every label kind, redeliveries, "
-                "queued → waiting → queued, runners taking the oldest job they can run (often not their "
+                "approvals (queued → waiting → queued, approved after up to an hour), lost deliveries, "
+                "runners taking the oldest job they can run (often not their "
                 "own), completions and cancellations, ECS events PROVISIONING … STOPPED delivered in any "
                 "order, twice, or replayed late, Spot interruptions, CodeBuild SUCCEEDED/FAILED, janitor "
                 "runs with the clock moved up to past the TTL, and one fault per invocation (RunTask, "
@@ -368,14 +479,25 @@ def render(figures: Mapping[str, Any], info: RunInfo) -> str:
                 "terminal ones never change; an acknowledged valid job always has a record; refused "
                 "labels are FAILED with the reason; the capacity counter equals the slot holders; after "
                 "a janitor run no live task lacks an active record and no active record is past its "
-                "TTL. At the end: every accepted job was launched or FAILED with a reason (or ran "
-                "elsewhere), and every valid job still queued is accounted for by a FAILED runner.",
+                "TTL, and no task whose runner GitHub reports busy was stopped except by the TTL. At the "
+                "end, after draining: no valid job is still queued on GitHub, and every runner that died "
+                "before a still-queued job was replaced.",
                 model_section(figures["model"]),
                 "## Bugs found and fixed",
                 FIXES,
+                "## Deliberate breakages",
+                "Each breakage is patched into the core for one 40-job campaign; the campaign must "
+                "notice it (a job lost, killed or duplicated, a valid job refused, or a death not "
+                "relaunched). `tests/reliability/test_reliability_breakages.py` fails if it does not.",
+                breakages_section(figures["breakages"]),
                 "## Label sets that contain one another",
                 OVERLAPPING,
-                overlapping_section(figures["campaign_overlapping"]),
+                short_campaign_section(figures["campaign_overlapping"]),
+                "## Warm pools",
+                "The same faults with two warm pools (3 `medium`, 1 `large`) filled by the janitor "
+                "before the first job and removed when the faults stop. A warm runner is claimed by one "
+                "job at most (a conditional write), and its own job is covered by the usual rules.",
+                pools_section(figures["campaign_pools"]),
                 "## Residual risks",
                 RESIDUAL,
                 "## Reproduce",

@@ -28,7 +28,15 @@ from .reliability_markdown import RunInfo, render
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SEED = 20261123
-SECTIONS = ("campaign", "campaign_overlapping", "fuzz_corpus", "fuzz_generated", "fuzz_handler", "model")
+SECTIONS = (
+    "campaign",
+    "campaign_overlapping",
+    "campaign_pools",
+    "fuzz_corpus",
+    "fuzz_generated",
+    "fuzz_handler",
+    "model",
+)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -68,7 +76,13 @@ def run_tests(args: argparse.Namespace, figures_dir: Path) -> tuple[int, str]:
 
 
 def read_figures(figures_dir: Path) -> dict[str, Any]:
-    return {section: json.loads((figures_dir / f"{section}.json").read_text()) for section in SECTIONS}
+    figures: dict[str, Any] = {
+        section: json.loads((figures_dir / f"{section}.json").read_text()) for section in SECTIONS
+    }
+    figures["breakages"] = [
+        json.loads(path.read_text()) for path in sorted(figures_dir.glob("breakage_*.json"))
+    ]
+    return figures
 
 
 def main(argv: Sequence[str] | None = None) -> int:
