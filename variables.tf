@@ -651,7 +651,7 @@ variable "force_destroy" {
 #################### Monitoring
 
 variable "enable_dashboard" {
-  description = "Create the CloudWatch dashboard (<name>-<region>): runners by status, job start latency, failures by reason, relaunches and reconciliations, GitHub rate-limit pauses, jobs queued too long, dead-letter queue depth, Lambda errors and throttles, webhook API 4xx/5xx."
+  description = "Create the CloudWatch dashboard (<name>-<region>): runners by status, job start latency, failures by reason, relaunches and reconciliations, warm pools, GitHub rate-limit pauses, jobs queued too long, dead-letter queue depth, Lambda errors and throttles, webhook API 4xx/5xx."
   type        = bool
   default     = true
 }

@@ -25,6 +25,10 @@ locals {
     start_latency_p90 = ["JobStartLatency", "start", "p90", "p90 $${PROP('Dim.start')}"]
     runners_failed    = ["RunnersFailed", "reason", "Sum", "$${PROP('Dim.reason')}"]
     relaunches        = ["RunnersRelaunched", "cause", "Sum", "relaunched: $${PROP('Dim.cause')}"]
+    pool_target       = ["WarmPoolTarget", "pool", "Maximum", "target $${PROP('Dim.pool')}"]
+    pool_live         = ["WarmPoolLive", "pool", "Maximum", "live $${PROP('Dim.pool')}"]
+    pool_idle         = ["WarmPoolIdle", "pool", "Maximum", "idle $${PROP('Dim.pool')}"]
+    pool_claims       = ["WarmPoolClaims", "pool", "Sum", "claims $${PROP('Dim.pool')}"]
   }
   search_lines = {
     for key, search in local.searches : key => [{
@@ -65,6 +69,11 @@ locals {
         local.plain_line.WebhooksRedelivered,
         local.plain_line.TasksReconciled,
       ]
+    },
+    {
+      title   = "Warm pools: target, live and idle runners, claims"
+      stat    = "Maximum"
+      metrics = [local.search_lines.pool_target, local.search_lines.pool_live, local.search_lines.pool_idle, local.search_lines.pool_claims]
     },
     {
       title   = "GitHub rate-limit pauses"

@@ -120,7 +120,8 @@ def test_the_dashboard_shows_what_an_operator_needs(evaluated: dict[str, Any]) -
 
     assert custom >= {
         "RunnersByStatus", "JobStartLatency", "RunnersFailed", "RunnersRelaunched", "JobsReconciled",
-        "WebhooksRedelivered", "GitHubRateLimitPauses", "JobsQueuedTooLong",
+        "WebhooksRedelivered", "GitHubRateLimitPauses", "JobsQueuedTooLong", "WarmPoolTarget",
+        "WarmPoolLive", "WarmPoolIdle", "WarmPoolClaims",
     }  # fmt: skip
     assert statistics == {"p50", "p90"}
     assert aws >= {
