@@ -161,6 +161,15 @@ def members(active: Iterable[RunnerRecord], pool: str) -> list[RunnerRecord]:
     return [r for r in active if r.pool == pool and not r.job_id and not r.terminal and not r.took_job]
 
 
+def _retire_removed_pools(deps: Deps, active: list[RunnerRecord], report: JanitorReport) -> None:
+    """The idle runners of a pool no longer in warm_pools go (GitHub asked first)."""
+    configured = {pool.name for pool in deps.settings.warm_pools}
+    removed = {r.pool for r in active if r.pool and r.pool not in configured}
+    for record in [r for name in removed for r in members(active, name)]:
+        if retire_if_idle(deps, record, RunnerStatus.OFFLINE, f"warm pool {record.pool} was removed"):
+            report.warm_runners_retired += 1
+
+
 def maintain_pools(
     deps: Deps, active: list[RunnerRecord], report: JanitorReport, deadline: Deadline | None
 ) -> None:
@@ -168,11 +177,7 @@ def maintain_pools(
     replacement first), add missing runners, retire surplus idle ones (GitHub asked first: a busy
     runner is never stopped)."""
     now = deps.clock.now()
-    configured = {pool.name for pool in deps.settings.warm_pools}
-    for record in active:  # a pool removed from warm_pools: its idle runners go
-        if record.pool and record.pool not in configured and record in members(active, record.pool):
-            if retire_if_idle(deps, record, RunnerStatus.OFFLINE, f"warm pool {record.pool} was removed"):
-                report.warm_runners_retired += 1
+    _retire_removed_pools(deps, active, report)
     for pool in deps.settings.warm_pools:
         if deadline is not None and deadline.expired:
             return
