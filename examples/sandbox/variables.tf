@@ -101,3 +101,19 @@ variable "runner_context_zip_path" {
   type        = string
   default     = "../../dist/runner-context.zip"
 }
+
+variable "warm_pools" {
+  description = "Warm pools (see the root module); `make demo` sets one, everything else keeps none."
+  type = map(object({
+    class = string
+    size  = number
+    image = optional(string)
+    schedules = optional(list(object({
+      cron     = string
+      size     = number
+      timezone = optional(string, "UTC")
+    })), [])
+    max_idle_seconds = optional(number, 14400)
+  }))
+  default = {}
+}
