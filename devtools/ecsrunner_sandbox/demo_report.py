@@ -404,7 +404,7 @@ def format_summary(data: dict[str, Any]) -> list[str]:
 def left_behind_lines(left: dict[str, Any] | None) -> list[str]:
     if not left:
         return []
-    indent = " " * 23
+    indent = " " * 21  # under the text after the case name
     on_demand = "on-demand " if left["relaunch_on_demand"] else ""
     return [
         "no job left behind:",

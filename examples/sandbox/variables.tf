@@ -103,17 +103,7 @@ variable "runner_context_zip_path" {
 }
 
 variable "warm_pools" {
-  description = "Warm pools (see the root module); `make demo` sets one, everything else keeps none."
-  type = map(object({
-    class = string
-    size  = number
-    image = optional(string)
-    schedules = optional(list(object({
-      cron     = string
-      size     = number
-      timezone = optional(string, "UTC")
-    })), [])
-    max_idle_seconds = optional(number, 14400)
-  }))
-  default = {}
+  description = "Warm pools, passed to the root module as they are (it types and validates them); `make demo` sets one, everything else keeps none."
+  type        = any
+  default     = {}
 }
