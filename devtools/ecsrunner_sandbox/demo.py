@@ -4,8 +4,9 @@ The real root module (``examples/sandbox``) is applied to a moto server; the dep
 run from the built zip under their runtime's Python with the environment read back from their
 configuration; the webhook is served through the deployed HTTP API route, and ECS and CodeBuild
 events reach the functions through the deployed EventBridge rules. A workflow of jobs is played
-end to end, the janitor runs through its schedule rule, the operator CLI lists the runners, and
-the deployment's own records are checked. Everything is torn down at the end, also on Ctrl-C.
+end to end; a warm pool, filled by the janitor through its schedule rule, gives one job a warm
+start next to a cold one; the janitor runs again, the operator CLI lists the runners and their
+statistics, and the deployment's own records are checked. Everything is torn down at the end, also on Ctrl-C.
 
     python -m ecsrunner_sandbox.demo [--scenario full|smoke] [--keep] [--json-summary PATH]
 """
@@ -33,7 +34,16 @@ from ecsrunner_core.domain.image_ref import parse_image_reference
 from ecsrunner_core.domain.status import RunnerStatus
 
 from .build_runner import ImageBuilds
-from .demo_report import Facts, Leftovers, check, format_summary, summary
+from .demo_report import (
+    Facts,
+    JobStart,
+    LeftBehindFacts,
+    Leftovers,
+    WarmFacts,
+    check,
+    format_summary,
+    summary,
+)
 from .ecs_events import EcsTaskWatcher
 from .event_router import EventBus
 from .github_side import Delivery, DeliveryResult, GitHubSide
@@ -43,7 +53,15 @@ from .lambda_runtime import RuntimePython, find_runtime_python, runtime_layer
 from .progress import Progress
 from .runner_tasks import RunnerTasks
 from .sandbox_stack import REPOSITORY, MissingArtefact, SandboxStack, check_artefacts, json_outputs_for_log
-from .scenario import FORGED_JOB_ID, SCENARIOS, Played, ScenarioPlayer
+from .scenario import (
+    FORGED_JOB_ID,
+    SCENARIOS,
+    LeftBehindPlayer,
+    Played,
+    ScenarioPlayer,
+    WarmPoolPlayer,
+    idle_pool_runners,
+)
 from .terraform import REPO_ROOT, TerraformError
 from .webhook_gateway import WebhookGateway, find_http_api
 
@@ -54,6 +72,8 @@ SECRET_VARIABLE = "ECSRUNNER_DEMO_WEBHOOK_SECRET"  # noqa: S105 (a variable name
 CLI_TIMEOUT_SECONDS = 120
 INTERRUPT_GRACE_SECONDS = 3.0
 WORK_DIR_MARKER = ".ecsrunner-demo"
+DEMO_VARIABLES = "demo.auto.tfvars.json"  # the demo's own settings of examples/sandbox (warm_pools)
+TAG_PREFIX = "ecsrunner:"  # the control plane's task tags
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -106,6 +126,10 @@ class Demo:
         self.played: Played | None = None
         self.janitor_report: dict[str, Any] | None = None
         self.cli_listing_ok = False
+        self.stats_lines: list[str] = []
+        self.player: ScenarioPlayer | None = None
+        self.warm_player: WarmPoolPlayer | None = None
+        self.warm_latency_points: dict[str, list[float]] = {}  # JobStartLatency after the warm part
         self.failures: list[str] = []
         self._facts: Facts | None = None
         self.interrupted = False
@@ -130,6 +154,10 @@ class Demo:
             )
         with p.stage("terraform apply examples/sandbox"):
             terraform = self.stack.prepare_terraform()
+            if self.scenario.warm_pool is not None:
+                variables = {"warm_pools": self.scenario.warm_pool.variable}
+                (terraform.workdir / DEMO_VARIABLES).write_text(json.dumps(variables, indent=2))
+                p.note(f"warm_pools = {json.dumps(self.scenario.warm_pool.variable)}")
             with p.waiting("terraform apply: the real root module, every endpoint → moto (the slow part)"):
                 outputs = self.stack.apply()
             (self.run_dir / "outputs.json").write_text(json_outputs_for_log(outputs))
@@ -137,8 +165,11 @@ class Demo:
         self.load_functions()
         self.serve()
         self.play()
+        self.warm_pool()
+        self.left_behind()
         self.janitor()
         self.runners_list()
+        self.runners_stats()
 
     def _resource_count(self) -> int:
         assert self.stack.terraform is not None
@@ -258,7 +289,7 @@ class Demo:
                 log=p.event,
             )
             builds = self.builds
-            player = ScenarioPlayer(
+            player = self.player = ScenarioPlayer(
                 scenario=self.scenario,
                 github=self.github,
                 bus=self.bus,
@@ -317,49 +348,88 @@ class Demo:
         self.github.record(result)
         return result
 
-    def janitor(self) -> None:
+    def warm_pool(self) -> None:
+        spec = self.scenario.warm_pool
+        if spec is None:
+            return
+        assert self.player is not None and self.store is not None and self.played is not None
+        store = self.store
+        with self.progress.stage("Warm pool: a warm start next to a cold one"):
+            warm = self.warm_player = WarmPoolPlayer(
+                player=self.player,
+                spec=spec,
+                fire_janitor=self.fire_janitor,
+                active=lambda: list(store.active()),
+            )
+            self.played.warm = warm.run(self._idle.wait)
+            self.warm_latency_points = self.job_start_latency_points()
+            if not self.played.warm.settled:
+                raise RuntimeError("the warm pool part did not settle")
+
+    def left_behind(self) -> None:
+        spec = self.scenario.left_behind
+        if spec is None:
+            return
+        assert self.player is not None and self.played is not None
+        with self.progress.stage("No job left behind"):
+            player = LeftBehindPlayer(
+                player=self.player,
+                spec=spec,
+                fire_janitor=self.fire_janitor,
+                quiet=self.warm_player.quiet if self.warm_player is not None else self.player.quiet,
+            )
+            self.played.left_behind = player.run(self._idle.wait)
+            if not self.played.left_behind.settled:
+                raise RuntimeError("the no-job-left-behind part did not settle")
+
+    def fire_janitor(self) -> dict[str, Any] | None:
+        """The janitor through its schedule rule (as EventBridge would); its report."""
         p = self.progress
         assert self.bus is not None
-        with p.stage("Run the janitor by its schedule rule"):
-            for rule in self.bus.schedule_rules():
-                for delivery in self.bus.fire_schedule(rule.name):
-                    if not delivery.ok:
-                        raise RuntimeError(f"janitor failed: {delivery.invocation.error}")
-                    self.janitor_report = dict(delivery.invocation.result or {})
-                    counts = ", ".join(f"{k} {v}" for k, v in self.janitor_report.items() if k != "errors")
-                    p.event("schedule", f"{rule.schedule} fired {rule.name} → {delivery.function}: {counts}")
-                    for error in self.janitor_report.get("errors") or []:
-                        p.warn(f"janitor: {error}")
-            if self.github is not None:
-                for method, path, status in self.github.new_api_calls():
-                    p.event("github", f"API {method} {path} → {status} (from the janitor)")
+        report: dict[str, Any] | None = None
+        for rule in self.bus.schedule_rules():
+            for delivery in self.bus.fire_schedule(rule.name):
+                if not delivery.ok:
+                    raise RuntimeError(f"janitor failed: {delivery.invocation.error}")
+                report = dict(delivery.invocation.result or {})
+                counts = ", ".join(f"{k} {v}" for k, v in report.items() if k != "errors")
+                p.event("schedule", f"{rule.schedule} fired {rule.name} → {delivery.function}: {counts}")
+                for error in report.get("errors") or []:
+                    p.warn(f"janitor: {error}")
+        if self.github is not None:
+            for method, path, status in self.github.new_api_calls():
+                p.event("github", f"API {method} {path} → {status} (from the janitor)")
+        return report
 
-    def runners_list(self) -> None:
+    def janitor(self) -> None:
+        with self.progress.stage("Run the janitor by its schedule rule"):
+            self.janitor_report = self.fire_janitor()
+
+    def cli(self, *command: str) -> list[str]:
+        """``python -m ecsrunner <command>`` against this deployment, as an operator runs it; its
+        output is printed. RuntimeError unless it exits 0 with some output."""
         p, stack = self.progress, self.stack
         assert stack.terraform is not None
-        with p.stage("python -m ecsrunner runners list"):
-            env = {**os.environ, **stack.cli_environment()}
-            done = subprocess.run(  # noqa: S603 (our interpreter running our CLI)
-                [
-                    sys.executable,
-                    "-m",
-                    "ecsrunner",
-                    "runners",
-                    "list",
-                    "--terraform-dir",
-                    str(stack.terraform.workdir),
-                ],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=CLI_TIMEOUT_SECONDS,
-                check=False,
-            )
-            for line in done.stdout.rstrip().splitlines():
-                p.line(f"    {line}")
-            self.cli_listing_ok = done.returncode == 0 and bool(done.stdout.strip())
-            if not self.cli_listing_ok:
-                raise RuntimeError(f"runners list exited {done.returncode}: {done.stderr.strip()[-500:]}")
+        env = {**os.environ, **stack.cli_environment()}
+        argv = [sys.executable, "-m", "ecsrunner", *command, "--terraform-dir", str(stack.terraform.workdir)]
+        done = subprocess.run(  # noqa: S603 (our interpreter running our CLI)
+            argv, capture_output=True, text=True, env=env, timeout=CLI_TIMEOUT_SECONDS, check=False
+        )
+        lines = done.stdout.rstrip().splitlines()
+        for line in lines:
+            p.line(f"    {line}".rstrip())
+        if done.returncode != 0 or not lines:
+            raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {done.stderr.strip()[-500:]}")
+        return lines
+
+    def runners_list(self) -> None:
+        with self.progress.stage("python -m ecsrunner runners list"):
+            self.cli("runners", "list")
+            self.cli_listing_ok = True
+
+    def runners_stats(self) -> None:
+        with self.progress.stage("python -m ecsrunner runners stats --since 1h"):
+            self.stats_lines = self.cli("runners", "stats", "--since", "1h")
 
     # --- checks, summary, teardown ------------------------------------------------------------
 
@@ -376,10 +446,25 @@ class Demo:
         dlq = stack.client("sqs").get_queue_attributes(
             QueueUrl=outputs["dead_letter_queue_url"], AttributeNames=["ApproximateNumberOfMessages"]
         )
+        tags_of = self.task_tags()
+        warm = self.warm_facts(records, tags_of)
+        kept = set(warm.idle_after) if warm is not None else set()  # the pool's, by design
+        tasks = self.runner_tasks.tasks
+        running = [
+            a
+            for a in self.runner_tasks.watcher.running_tasks()
+            if a not in tasks or tasks[a].runner_name not in kept
+        ]
         leftovers = Leftovers(
-            tasks_running=len(self.runner_tasks.watcher.running_tasks()),
-            github_runners=len(stack.standin.state.runners_in(repo_scope(REPOSITORY))),
-            jit_objects=int(jit.get("KeyCount", 0)),
+            tasks_running=len(running),
+            github_runners=sum(
+                1 for r in stack.standin.state.runners_in(repo_scope(REPOSITORY)) if r.name not in kept
+            ),
+            jit_objects=sum(
+                1
+                for o in jit.get("Contents", [])
+                if o["Key"].removeprefix("jit/").removesuffix(".env") not in kept
+            ),
             dead_letters=int(dlq["Attributes"]["ApproximateNumberOfMessages"]),
         )
         return Facts(
@@ -400,7 +485,144 @@ class Demo:
             },
             cli_listing_ok=self.cli_listing_ok,
             extra_failures=list(self.failures),
+            warm=warm,
+            left_behind=self.left_behind_facts(records, tags_of),
+            stats_lines=list(self.stats_lines),
         )
+
+    def task_tags(self) -> dict[str, dict[str, str]]:
+        """Every task the demo saw, with the tags the control plane gave it at RunTask."""
+        assert self.runner_tasks is not None
+        watcher = self.runner_tasks.watcher
+        return {
+            task["taskArn"]: {t["key"]: t["value"] for t in task.get("tags", []) if "key" in t}
+            for task in watcher.describe(list(watcher.timelines))
+        }
+
+    def left_behind_facts(
+        self, records: list[Any], tags_of: dict[str, dict[str, str]]
+    ) -> LeftBehindFacts | None:
+        played = self.played.left_behind if self.played is not None else None
+        if played is None or self.github is None or not {"spot", "lost"} <= set(played.jobs):
+            return None
+        spot, lost = played.jobs["spot"], played.jobs["lost"]
+
+        def tasks_for(job_id: int) -> int:
+            return sum(1 for tags in tags_of.values() if tags.get(TAG_PREFIX + "job-id") == str(job_id))
+
+        def ran_once(job: Any) -> bool:
+            ran = [r for r in records if r.run_job_id == job.id]
+            return bool(job.status == "completed" and job.conclusion == "success" and len(ran) == 1)
+
+        by_name = {r.runner_name: r for r in records}
+        interrupted = by_name.get(played.interrupted or "")
+        successor = next((r for r in records if r.replaces == played.interrupted), None)
+        found = [r for r in records if r.job_id == lost.id]
+        return LeftBehindFacts(
+            spot_job_id=spot.id,
+            spot_labels=played.spec.spot.labels,
+            interrupted=played.interrupted,
+            interrupted_status=str(interrupted.status) if interrupted else None,
+            interrupted_reason=interrupted.status_reason if interrupted else "",
+            interrupted_took_job=bool(interrupted and interrupted.took_job),
+            relaunched_as=successor.runner_name if successor else None,
+            relaunch_on_demand=bool(successor and successor.on_demand),
+            spot_ran_on=spot.runner_name,
+            spot_tasks=tasks_for(spot.id),
+            spot_ran_once=ran_once(spot),
+            lost_job_id=lost.id,
+            lost_labels=played.spec.lost.labels,
+            lost_deliveries=sum(
+                1
+                for r in self.github.results
+                if r.delivery.job_id == lost.id and r.delivery.action == "queued"
+            ),
+            jobs_reconciled=int((played.reconcile_report or {}).get("jobs_reconciled", 0)),
+            lost_runner=found[0].runner_name if found else None,
+            lost_found_on_github=any("found on GitHub" in entry.reason for r in found for entry in r.history),
+            lost_tasks=tasks_for(lost.id),
+            lost_ran_once=ran_once(lost),
+            settled=played.settled,
+        )
+
+    def warm_facts(self, records: list[Any], tags_of: dict[str, dict[str, str]]) -> WarmFacts | None:
+        """The warm pool part, from the runner records, the tasks' own tags, the GitHub stand-in
+        and the control plane's metrics (EMF in its log)."""
+        played = self.played.warm if self.played is not None else None
+        if played is None or self.store is None or self.runner_tasks is None or self.host is None:
+            return None
+        assert self.stack.standin is not None
+        spec, watcher = played.spec, self.runner_tasks.watcher
+        by_name = {r.runner_name: r for r in records}
+        starts = []
+        for kind, job_spec in (("warm", spec.warm), ("cold", spec.cold)):
+            job = played.jobs.get(kind)
+            if job is None:
+                continue
+            ran = [r for r in records if r.run_job_id == job.id]
+            runner = by_name.get(job.runner_name or "")
+            answer = played.queued.get(kind)
+            starts.append(
+                JobStart(
+                    start=kind,
+                    job_id=job.id,
+                    name=job_spec.name,
+                    labels=job_spec.labels,
+                    answer=str(answer.response.get("detail") or answer.outcome) if answer else "",
+                    runner=job.runner_name,
+                    runner_pool=runner.pool if runner is not None else None,
+                    tasks_for_job=sum(
+                        1 for t in tags_of.values() if t.get(TAG_PREFIX + "job-id") == str(job.id)
+                    ),
+                    ran_once=job.status == "completed" and job.conclusion == "success" and len(ran) == 1,
+                    latency_seconds=played.latency(kind),
+                )
+            )
+        idle_after = sorted(r.runner_name for r in idle_pool_runners(list(self.store.active()), spec.pool))
+        running = {
+            self.runner_tasks.tasks[a].runner_name
+            for a in watcher.running_tasks()
+            if a in self.runner_tasks.tasks
+        }
+        registered = {r.name for r in self.stack.standin.state.runners_in(repo_scope(REPOSITORY))}
+        return WarmFacts(
+            pool=spec.pool,
+            class_name=spec.class_name,
+            size=spec.size,
+            filled=played.filled,
+            fill_added=int((played.fill_report or {}).get("warm_runners_added", 0)),
+            idle_before=list(played.idle_before),
+            starts=starts,
+            refills=sum(
+                1
+                for arn, tags in tags_of.items()
+                if arn not in played.tasks_before and tags.get(TAG_PREFIX + "pool") == spec.pool
+            ),
+            idle_after=idle_after,
+            idle_after_tasks=sum(1 for name in idle_after if name in running),
+            idle_after_github=sum(1 for name in idle_after if name in registered),
+            latency_metrics=self.warm_latency_points,
+            settled=played.settled,
+        )
+
+    def job_start_latency_points(self) -> dict[str, list[float]]:
+        """JobStartLatency data points by their ``start`` dimension, read from the control plane's
+        EMF documents in its log (what CloudWatch would ingest)."""
+        assert self.host is not None
+        points: dict[str, list[float]] = {}
+        for worker in self.host.workers.values():
+            for line in worker.log_path.read_text(errors="replace").splitlines():
+                if '"JobStartLatency"' not in line or not line.startswith("{"):
+                    continue
+                try:
+                    document = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(document, dict) and "_aws" in document and "JobStartLatency" in document:
+                    values = document["JobStartLatency"]
+                    values = values if isinstance(values, list) else [values]
+                    points.setdefault(str(document.get("start", "?")), []).extend(float(v) for v in values)
+        return points
 
     def verify(self) -> None:
         p = self.progress
@@ -495,7 +717,7 @@ def finish(demo: Demo, progress: Progress, args: argparse.Namespace) -> int:
     progress.line()
     progress.line(progress.paint("Summary", "bold"))
     for line in format_summary(data):
-        progress.line(f"  {line}")
+        progress.line(f"  {line}".rstrip())
     progress.line(f"  logs: {data['logs']['directory']} (function logs: "
                   f"{', '.join(Path(f).name for f in data['logs']['functions'])})")  # fmt: skip
     failed = [c for c in checks if not c.ok]

@@ -206,6 +206,25 @@ class RunnerTasks:
             dict(observation.task), observation.timeline, "STOPPED", StopCause(USER_INITIATED, exit_code)
         )
 
+    def interrupt(
+        self,
+        task_arn: str,
+        *,
+        stop_code: str = "SpotInterruption",
+        reason: str = "Your Spot Task was interrupted.",
+        exit_code: int | None = 143,
+    ) -> None:
+        """Fargate takes the task back (a Spot interruption by default): the container gets SIGTERM,
+        its runner drops offline in GitHub, and ECS reports the task STOPPED with ``stop_code``."""
+        container = self.containers.get(task_arn)
+        if container is not None and container.phase is not Phase.EXITED:
+            if container.github_runner_id is not None:
+                self._github.sim.runner_offline(container.github_runner_id)
+            container.phase, container.exit_code = Phase.EXITED, exit_code
+        stopped = self._ecs.stop_task(cluster=self.watcher.cluster_arn, task=task_arn, reason=reason)["task"]
+        timeline = self.watcher.timelines[task_arn]
+        self._emit(stopped, timeline, "STOPPED", StopCause(stop_code, exit_code, reason))
+
     # --- the container --------------------------------------------------------------------------
 
     def _step(self, container: RunnerContainer) -> bool:

@@ -91,6 +91,7 @@ module "ecsrunner" {
   runner_ttl_seconds          = var.runner_ttl_seconds
   janitor_schedule_expression = var.janitor_schedule_expression
   enable_image_build          = var.enable_image_build
+  warm_pools                  = var.warm_pools
   alarm_sns_topic_arn         = aws_sns_topic.alarms.arn
   lambda_zip_path             = var.lambda_zip_path
   runner_context_zip_path     = var.runner_context_zip_path

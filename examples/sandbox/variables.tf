@@ -101,3 +101,9 @@ variable "runner_context_zip_path" {
   type        = string
   default     = "../../dist/runner-context.zip"
 }
+
+variable "warm_pools" {
+  description = "Warm pools, passed to the root module as they are (it types and validates them); `make demo` sets one, everything else keeps none."
+  type        = any
+  default     = {}
+}

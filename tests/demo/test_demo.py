@@ -2,7 +2,9 @@
 
 A moto server, `terraform apply` of examples/sandbox, the built Lambda zip under the runtime's
 Python, the GitHub stand-in, the operator CLI as a subprocess, and `terraform destroy`: the test
-checks the demo's exit code and the numbers of its JSON summary.
+checks the demo's exit code and the facts of its JSON summary (never its timings): a warm hit with
+no task started for its job next to a cold start with one, the two jobs that would have been left
+behind, and the `runners stats` output it ends with.
 """
 
 from __future__ import annotations
@@ -62,7 +64,8 @@ def test_the_smoke_demo_runs_clean(tmp_path: Path) -> None:
     assert summary["ok"] is True and summary["scenario"] == "smoke"
     jobs = summary["jobs"]
     assert jobs["valid"] == 2 and jobs["completed"] == jobs["valid"]
-    assert summary["runners"] == {"OFFLINE": 2}
+    # 2 jobs; a warm runner claimed, its refill (idle), a cold one; Spot: interrupted + relaunch; lost
+    assert summary["runners"] == {"FAILED": 1, "OFFLINE": 6, "WAITING_FOR_JOB": 1}
     assert summary["duplicates_delivered"] == 1 and summary["duplicates_created"] == 0
     assert summary["forged_sent"] == 1 and summary["forged_accepted"] == 0
     assert summary["image_builds"] == 1
@@ -74,10 +77,37 @@ def test_the_smoke_demo_runs_clean(tmp_path: Path) -> None:
         "dead_letters": 0,
     }
     assert summary["janitor"] is not None and summary["janitor"]["errors"] == []
+    assert summary["janitor"]["warm_runners_added"] == 0  # the pool is full: nothing to add
+
+    warm = summary["warm_pool"]
+    assert (warm["pool"], warm["size"], warm["filled_by_janitor"]) == ("medium", 1, 1)
+    assert warm["refilled"] == 1 and warm["idle_at_end"] == 1
+    starts = {start["start"]: start for start in warm["starts"]}
+    hit, cold = starts["warm"], starts["cold"]
+    assert hit["tasks_for_job"] == 0 and hit["runner_pool"] == "medium" and hit["ran_once"]
+    assert hit["answer"] == "warm runner from pool medium"
+    assert cold["tasks_for_job"] == 1 and cold["runner_pool"] is None and cold["ran_once"]
+    metrics = warm["job_start_latency_metrics"]
+    assert len(metrics["warm"]) == 1 and len(metrics["cold"]) >= 1  # JobStartLatency by start
+
+    left = summary["no_job_left_behind"]
+    assert left["interrupted_status"] == "FAILED" and not left["interrupted_took_job"]
+    assert left["relaunched_as"] == left["spot_ran_on"] and left["relaunch_on_demand"]
+    assert left["spot_tasks"] == 2 and left["spot_ran_once"]
+    assert left["lost_deliveries"] == 0 and left["jobs_reconciled"] == 1
+    assert left["lost_found_on_github"] and left["lost_tasks"] == 1 and left["lost_ran_once"]
+
+    stats = summary["runners_stats"]
+    assert any(line.startswith("queued → running") for line in stats)
+    assert any(line.startswith("jobs ") and "(8 runners" in line for line in stats), stats
     assert all(check["ok"] for check in summary["checks"])
     stages = {stage["name"]: stage["ok"] for stage in summary["stages"]}
     assert stages.get("Tear down") is True  # destroyed, servers stopped
     assert "via `python -m ecsrunner webhook send`" in done.stdout
     assert "RUNNER" in done.stdout and "OFFLINE" in done.stdout  # the CLI's `runners list` table
+    summary_text = done.stdout[done.stdout.rindex("Summary") :]
+    assert "warm  " in summary_text and "cold  " in summary_text  # side by side
+    assert "python -m ecsrunner runners stats:" in summary_text  # it ends with the stats
+    assert summary_text.index("queued → running") > summary_text.index("demo stages:")
     for log in summary["logs"]["functions"]:
         assert "REPORT RequestId:" in Path(log).read_text()
