@@ -466,6 +466,14 @@ def _ceiling(ctx: Context, jobs: int, per_minute: int, interval: float) -> dict[
         "failed": len(failed),
         "failed_reasons": dict(Counter(str(item.get("status_reason", ""))[:60] for item in failed)),
         "launched_after_retries": sum(n for a, n in attempts.items() if a > 0),
+        # What the attempts those runners spent met (the record keeps its last error).
+        "retried_errors": dict(
+            Counter(
+                str(item.get("last_error") or "none kept")[:100]
+                for item in launched
+                if int(item.get("attempts") or 0) > 0
+            )
+        ),
         "attempts_of_launched": {str(k): v for k, v in sorted(attempts.items())},
         "jit_calls_ok": statuses[201],
         "jit_calls_limited": statuses[403],

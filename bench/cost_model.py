@@ -306,11 +306,11 @@ Fixed, per month whatever the volume:
 {table(["line", "per month"], fixed_rows)}
 
 Modeled, not measured: {"; ".join(ASSUMPTIONS)}. DynamoDB units are estimated from the items' sizes
-(see `bench/dynamodb_units.py`), and grow for a STOPPED event while many runners are STARTING (see
-"Findings"). Storage of the records (30-day retention; about 2.5 KB per job: the runner record, its job
-guard and the index copy) is $0.25 per GB-month: 1,000 jobs a day keep about 75 MB, under $0.02 a month.
-For comparison, the runners of those 1,000 jobs cost {money(data["runner_per_1000_medium_5min"])}
-(class `medium`, 5-minute jobs, on-demand x86): the control plane adds {share:.1%}.
+(see `bench/dynamodb_units.py`). Storage of the records (30-day retention; about 2.5 KB per job: the
+runner record, its job guard and the index copy) is $0.25 per GB-month: 1,000 jobs a day keep about
+75 MB, under $0.02 a month. For comparison, the runners of those 1,000 jobs cost
+{money(data["runner_per_1000_medium_5min"])} (class `medium`, 5-minute jobs, on-demand x86): the control
+plane adds {share:.1%}.
 
 **Runners, per minute** (Fargate bills per second with a one-minute minimum, from the start of the image
 pull until the task stops; GitHub rounds each job up to whole minutes):

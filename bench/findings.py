@@ -67,20 +67,18 @@ def _rate_limit(results: dict[str, dict[str, Any]]) -> str | None:
     if not variants:
         return None
     failed = sum(v["failed"] for v in variants)
-    retried = sum(v["launched_after_retries"] for v in variants)
-    if failed or retried:
+    if failed:
         return _paragraph(
             """**Under GitHub's JIT ceiling launches still fail.** In the burst above {failed:,} queued jobs
-            ended FAILED and {retried:,} were launched only after failed attempts, although GitHub only
-            asked to wait. (Core: `usecases/launch.py`, `usecases/github_pause.py`.)""",
+            ended FAILED, although GitHub only asked to wait. (Core: `usecases/launch.py`,
+            `usecases/github_pause.py`.)""",
             failed=failed,
-            retried=retried,
         )
     by_interval = sorted(variants, key=lambda v: v["interval_seconds"], reverse=True)
     slow, fast = by_interval[0], by_interval[-1]
     return _paragraph(
         """**The drain under GitHub's ceiling follows the pause, not the janitor's schedule.** Every job
-        was launched exactly once, none FAILED and none needed a second attempt. A pause now wakes the
+        was launched exactly once and none FAILED; {retried} A pause now wakes the
         janitor when it ends (a one-time schedule on the first whole minute after it, or at once from the
         first control-plane invocation after it), and the woken run launches {concurrency} at a time: half
         the jobs had a runner after {slow_p50} with the default `rate(5 minutes)` and after {fast_p50} with
@@ -89,12 +87,32 @@ def _rate_limit(results: dict[str, dict[str, Any]]) -> str | None:
         scheduler's whole-minute granularity when no task event comes first: a wake-up at the pause's
         exact end (or one that is re-armed by the first task event after it) would close the gap.
         {speed}""",
+        retried=_retried(by_interval),
         concurrency=Settings.launch_concurrency,
         slow_p50=f"{slow['wait_p50_seconds'] / 60:.1f} min",
         fast_p50=f"{fast['wait_p50_seconds'] / 60:.1f} min",
         slow_share=f"{slow['after_first_403_share_of_ceiling']:.0%}",
         fast_share=f"{fast['after_first_403_share_of_ceiling']:.0%}",
         speed=_janitor_speed(results),
+    )
+
+
+def _retried(variants: list[dict[str, Any]]) -> str:
+    """Runners launched only after a failed attempt, and what their records say it met."""
+    if not any(v["launched_after_retries"] for v in variants):
+        return "none needed a second attempt."
+    parts = []
+    for v in variants:
+        errors = "; ".join(f"{n} x {text!r}" for text, n in v.get("retried_errors", {}).items()) or "none"
+        parts.append(
+            f"{v['launched_after_retries']} with the janitor every {v['interval_seconds'] / 60:.0f} min"
+            f" (last error kept: {errors})"
+        )
+    return (
+        "but some runners were launched only after a failed attempt (one spent of `max_launch_attempts`): "
+        + ", ".join(parts)
+        + ". A rate limit should defer a launch without spending an attempt; these attempts were spent"
+        " on something else (see the error), with several launches in flight against the emulators."
     )
 
 
