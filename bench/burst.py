@@ -13,31 +13,36 @@ cannot make inside its 4 s GitHub budget stay STARTING and the janitor retries t
 
 from __future__ import annotations
 
+import heapq
 import json
+import math
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ecsrunner_core.adapters.dynamodb_codec import deserialize
+from ecsrunner_core.adapters.dynamodb_codec import deserialize, parse_time
 from ecsrunner_core.adapters.dynamodb_store import DynamoDbStore
+from ecsrunner_core.adapters.janitor_waker import JanitorWaker
 from ecsrunner_core.domain.status import RunnerStatus
 from ecsrunner_core.usecases.context import Deadline
 from ecsrunner_core.usecases.dispatch import handle_control_plane_event
-from ecsrunner_core.usecases.janitor import run_janitor
+from ecsrunner_core.usecases.janitor import resume_launches, run_janitor
+from ecsrunner_core.wiring import Services
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
 from ecsrunner_sandbox.moto_server import MotoServer
 from moto import mock_aws
 from moto.moto_api import state_manager
 
-from .events import job_payload, webhook_event
+from .events import ecs_task_event, job_payload, webhook_event
 from .lambda_host import FakeLambdaContext, warm_control_plane
 from .markdown import command, ms, table
 from .meters import AwsMeter
 from .moto_patches import patched_server, patched_transactions
+from .probe import github_kind
 from .report import Context, Section
 from .sandbox import REPOSITORY, Sandbox, aws_environment, new_session, open_sandbox
 from .sim_clock import SimClock
@@ -54,6 +59,9 @@ JANITOR_DEADLINE_SECONDS = 297.0  # janitor_timeout 300 s - runtime.SAFETY_MARGI
 SIMULATION_LIMIT_SECONDS = 3 * 3600.0
 GENERATE_JITCONFIG = "/actions/runners/generate-jitconfig"
 ROUND_GAP_SECONDS = 10.0  # launches further apart than this were separated by a pause
+# RunTask to RUNNING on Fargate, cold (published range: see the warm-start section and its sources).
+FARGATE_START_RANGE = (45.0, 90.0)
+BURST_SECOND = 25  # the simulated clock starts this many seconds past a whole minute
 
 
 def delivery_order(jobs: int, seed: int = 9) -> list[int]:
@@ -65,8 +73,8 @@ def delivery_order(jobs: int, seed: int = 9) -> list[int]:
     return order
 
 
-def _event(sandbox: Sandbox, job_id: int) -> dict[str, Any]:
-    payload = job_payload("queued", job_id=job_id, repository=REPOSITORY)
+def _event(sandbox: Sandbox, job_id: int, queued_at: datetime | None = None) -> dict[str, Any]:
+    payload = job_payload("queued", job_id=job_id, repository=REPOSITORY, queued_at=queued_at)
     return webhook_event(payload, secret=sandbox.deployment.webhook_secret, delivery=sandbox.next_delivery())
 
 
@@ -126,7 +134,58 @@ def _throughput(ctx: Context, server: MotoServer, jobs: int) -> dict[str, Any]:
             "p99_seconds": percentile(durations, 99),
             "standin_violations": list(standin.violations),
         }
-    ctx.log(f"burst A: {result['deliveries']} deliveries in {wall:.1f}s")
+        ctx.log(f"burst A: {result['deliveries']} deliveries in {wall:.1f}s")
+        # After the counts above: this adds jobs, a task and a JIT config of its own.
+        result["stopped_event"] = _stopped_with_waiting(ctx, sandbox, items, jobs)
+        result["standin_violations"] = list(standin.violations)
+    return result
+
+
+def _stopped_with_waiting(
+    ctx: Context, sandbox: Sandbox, items: list[dict[str, Any]], jobs: int
+) -> dict[str, Any]:
+    """After the burst every runner is launched and STARTING. With ``max_runners`` at the number of
+    active runners, more jobs wait for a slot; then one task STOPPED event (metered) frees a slot and
+    launches one waiting runner. What it reads is the figure: not the STARTING partition."""
+    waiting_jobs = max(jobs // 20, 3)
+    settings = replace(sandbox.settings, max_runners=len(items))
+    session = new_session()
+    meter = AwsMeter(session)
+    deps = Services(settings, session, github_budget_seconds=CONTROL_PLANE_GITHUB_BUDGET).deps()
+    outcomes: Counter[str] = Counter()
+    for _ in range(waiting_jobs):
+        outcomes[_outcome(handle_control_plane_event(deps, _event(sandbox, sandbox.next_job_id())))] += 1
+    store = deps.store
+    waiting = sum(1 for record in store.waiting(datetime.now(UTC), page_size=100))
+    starting = sum(1 for _ in store.by_status(RunnerStatus.STARTING))
+    launched = next(item for item in items if item.get("task_arn"))
+    event = ecs_task_event(
+        cluster_arn=settings.cluster_arn,
+        task_arn=str(launched["task_arn"]),
+        last_status="STOPPED",
+        started_by=str(launched["runner_name"]),
+    )
+    mark = meter.mark()
+    response = handle_control_plane_event(deps, event)
+    calls = meter.since(mark)
+    queries = [c for c in calls if c.target == "dynamodb.Query"]
+    waiting_after = sum(1 for record in store.waiting(datetime.now(UTC), page_size=100))
+    result = {
+        "outcome": response.get("action"),
+        "starting": starting,
+        "waiting_for_slot": waiting,
+        "waiting_after": waiting_after,
+        "queued_outcomes": dict(outcomes),
+        "queries": len(queries),
+        "items_read": sum(c.scanned or 0 for c in queries),
+        "read_units": sum(c.read_units for c in calls),
+        "aws_calls": len(calls),
+        "run_task_calls": sum(1 for c in calls if c.target == "ecs.RunTask"),
+    }
+    ctx.log(
+        f"burst A: STOPPED event with {starting} STARTING, {waiting} waiting for a slot: "
+        f"{result['queries']} queries, {result['items_read']} items read"
+    )
     return result
 
 
@@ -175,16 +234,61 @@ class CountingMetrics:
 
 @dataclass
 class JanitorRun:
+    kind: str  # "scheduled" (janitor_schedule_expression) or "wake-up" (end of a GitHub pause)
     started: float
     finished: float
     relaunched: int
     errors: int
-    slept_seconds: float  # Clock.sleep: waiting out GitHub rate-limit pauses
+    slept_seconds: float  # Clock.sleep: waiting out GitHub rate-limit pauses of a few seconds
     github_wait_seconds: float  # the GitHub client's own Retry-After sleeps (within its 20 s budget)
     jit_ok: int
     jit_limited: int
     pending_after: int  # runners still without a task when the run ended
     due_left: int  # of those, runners whose next attempt was due before the run ended
+
+
+class _Scheduler:
+    """The EventBridge Scheduler client the real ``JanitorWaker`` calls: keeps the one-time schedule."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+        self.requests = 0
+
+    def update_schedule(self, **request: Any) -> None:
+        expression = str(request["ScheduleExpression"])  # at(YYYY-MM-DDTHH:MM:SS), UTC
+        self.at = datetime.fromisoformat(expression[3:-1]).replace(tzinfo=UTC)
+        self.requests += 1
+
+    create_schedule = update_schedule
+
+
+class _Lambda:
+    """The Lambda client the real ``JanitorWaker`` calls for ``wake_now`` (an asynchronous invoke)."""
+
+    def __init__(self) -> None:
+        self.invokes = 0
+
+    def invoke(self, **_: Any) -> None:
+        self.invokes += 1
+
+
+def sim_waker() -> tuple[JanitorWaker, _Scheduler, _Lambda]:
+    """The core's own waker (its whole-minute rounding included) on recording clients."""
+    scheduler, invoker = _Scheduler(), _Lambda()
+    waker = JanitorWaker(
+        invoker,
+        scheduler,
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:ecsr-janitor",
+        role_arn="arn:aws:iam::123456789012:role/ecsr-wakeup",
+        schedule_name="ecsr-resume-launches",
+    )
+    return waker, scheduler, invoker
+
+
+def fargate_start_seconds(index: int) -> float:
+    """Modeled seconds from RunTask to the task's RUNNING event, spread over the published range."""
+    rng = random.Random(1_000 + index)
+    return rng.uniform(*FARGATE_START_RANGE)
 
 
 def _pending(store: DynamoDbStore, now: datetime) -> tuple[int, int]:
@@ -201,11 +305,13 @@ def _jit_statuses(standin: GitHubStandIn, since: int = 0) -> Counter[int]:
 def _ceiling(ctx: Context, jobs: int, per_minute: int, interval: float) -> dict[str, Any]:
     """One simulated drain on in-process moto (``mock_aws`` must be active)."""
     order = delivery_order(jobs)
-    sim = SimClock(datetime.now(UTC))
+    # The scheduler fires wake-ups on whole minutes: start the simulated clock on a fixed phase (the
+    # burst arrives a few seconds after it, once the deployment is provisioned), so runs compare.
+    sim = SimClock(datetime.now(UTC).replace(second=BURST_SECOND, microsecond=0))
     real_start = time.perf_counter()
     with GitHubStandIn(pat=DEFAULT_PAT, clock=sim.epoch, jit_ceiling_per_minute=per_minute) as standin:
-        # No task ever reaches RUNNING in moto (no ECS events): keep the STARTING timeout and the TTL
-        # from failing launched runners while the simulated drain runs.
+        # No task reaches RUNNING in moto by itself (the simulation sends the RUNNING events) and none
+        # stops: keep the STARTING timeout and the TTL from failing launched runners during the drain.
         sandbox = open_sandbox(standin, starting_timeout_seconds=86_400, runner_ttl_seconds=86_400)
         sandbox.push_default_image()
         session = new_session()
@@ -213,38 +319,47 @@ def _ceiling(ctx: Context, jobs: int, per_minute: int, interval: float) -> dict[
         plane_clock, janitor_clock = RecordingClock(sim), RecordingClock(sim)
         plane_sleep, janitor_sleep = RecordingSleep(sim), RecordingSleep(sim)
         plane_metrics, janitor_metrics = CountingMetrics(), CountingMetrics()
+        waker, scheduler, invoker = sim_waker()
 
         def github(budget: float, sleep: RecordingSleep) -> Any:
             return sandbox.github_client(
                 budget_seconds=budget, sleep=sleep, monotonic=sim.monotonic, wall_clock=sim.epoch
             )
 
-        plane = sandbox.services(
-            session,
-            clock=plane_clock,
-            github_client=github(CONTROL_PLANE_GITHUB_BUDGET, plane_sleep),
-            metrics=plane_metrics,
-        ).deps()
-        janitor = sandbox.services(
-            session,
-            clock=janitor_clock,
-            github_client=github(JANITOR_GITHUB_BUDGET, janitor_sleep),
-            metrics=janitor_metrics,
-        ).deps()
+        def deps(
+            clock: RecordingClock, budget: float, sleep: RecordingSleep, metrics: CountingMetrics
+        ) -> Any:
+            services = sandbox.services(
+                session, clock=clock, github_client=github(budget, sleep), metrics=metrics
+            )
+            services.waker = waker  # the port, over the cached_property
+            return services.deps()
+
+        plane = deps(plane_clock, CONTROL_PLANE_GITHUB_BUDGET, plane_sleep, plane_metrics)
+        janitor = deps(janitor_clock, JANITOR_GITHUB_BUDGET, janitor_sleep, janitor_metrics)
         checker = DynamoDbStore(new_session().client("dynamodb"), sandbox.settings.runner_table, sim)
         runs: list[JanitorRun] = []
-        next_run = interval
+        run_calls: Counter[str] = Counter()  # every remote call made by the janitor runs
+        lost_to_lease: Counter[str] = Counter()
+        busy_until = 0.0
 
-        def janitor_run() -> int:
-            nonlocal next_run
+        def janitor_run(kind: str) -> None:
+            nonlocal busy_until
             started, slept, waited = sim.elapsed(), janitor_clock.slept, janitor_sleep.slept
+            aws_mark, github_mark = meter.mark(), len(standin.calls)
             jit_mark = len(standin.calls_to("POST", GENERATE_JITCONFIG))
-            report = run_janitor(janitor, Deadline.after(JANITOR_DEADLINE_SECONDS, sim.monotonic))
-            finished = sim.elapsed()
+            deadline = Deadline.after(JANITOR_DEADLINE_SECONDS, sim.monotonic)
+            report = (
+                run_janitor(janitor, deadline) if kind == "scheduled" else resume_launches(janitor, deadline)
+            )
+            finished = busy_until = sim.elapsed()
+            run_calls.update(call.target for call in meter.since(aws_mark))
+            run_calls.update(github_kind(method, path) for method, path, _ in standin.calls[github_mark:])
             statuses = _jit_statuses(standin, jit_mark)
             pending, due = _pending(checker, sim.now())
             runs.append(
                 JanitorRun(
+                    kind,
                     started,
                     finished,
                     report.relaunched,
@@ -257,25 +372,76 @@ def _ceiling(ctx: Context, jobs: int, per_minute: int, interval: float) -> dict[
                     due,
                 )
             )
-            next_run = max(next_run + interval, sim.elapsed())
-            return pending
 
         outcomes: Counter[str] = Counter()
         with sim.frozen():  # in AWS each delivery has its own Lambda: the burst is handled at once
             for job_id in order:
+                event = _event(sandbox, job_id, sim.now())
                 response = handle_control_plane_event(
-                    plane, _event(sandbox, job_id), Deadline.after(WEBHOOK_DEADLINE_SECONDS, sim.monotonic)
+                    plane, event, Deadline.after(WEBHOOK_DEADLINE_SECONDS, sim.monotonic)
                 )
                 outcomes[_outcome(response)] += 1
         deliveries_done = sim.elapsed()
         at_deliveries = _jit_statuses(standin)
         pending, _ = _pending(checker, sim.now())
         deferred = pending
+        # Each launched task's RUNNING event reaches the control plane after a modeled Fargate start;
+        # like every control-plane invocation it wakes the janitor once a pause has ended.
+        task_events: list[tuple[float, str, str]] = []
+        evented: set[str] = set()
+        task_events_sent = 0
+        wake_ups_now = 0
+
+        def queue_task_events() -> None:
+            for item in _runner_items(sandbox.settings.runner_table):
+                name, task = str(item["runner_name"]), item.get("task_arn")
+                if task and name not in evented:
+                    evented.add(name)
+                    started = parse_time(item.get("task_started_at")) or sim.now()
+                    at = sim.elapsed() + (started - sim.now()).total_seconds()
+                    heapq.heappush(task_events, (at + fargate_start_seconds(len(evented)), name, str(task)))
+
+        queue_task_events()
+        next_run = interval
+        woken = invoker.invokes
         while pending and sim.elapsed() < SIMULATION_LIMIT_SECONDS:
-            sim.skip_to(next_run)
-            pending = janitor_run()
+            wake_at = (scheduler.at - sim.now()).total_seconds() + sim.elapsed() if scheduler.at else None
+            candidates = [(next_run, "scheduled")]
+            if wake_at is not None:
+                candidates.append((wake_at, "wake-up"))
+            if task_events:
+                candidates.append((task_events[0][0], "task"))
+            at, kind = min(candidates)
+            sim.skip_to(at)
+            if kind == "task":
+                _, name, task = heapq.heappop(task_events)
+                event = ecs_task_event(
+                    cluster_arn=sandbox.settings.cluster_arn,
+                    task_arn=task,
+                    last_status="RUNNING",
+                    started_by=name,
+                )
+                with sim.frozen():
+                    handle_control_plane_event(plane, event)
+                task_events_sent += 1
+                if invoker.invokes == woken:
+                    continue
+                woken = invoker.invokes
+                wake_ups_now += 1
+                kind = "wake-up"  # the asynchronous invoke starts a janitor within a second or so
+            elif kind == "wake-up":
+                scheduler.at = None  # a one-time schedule, deleted once it fired
+            else:
+                next_run += interval
+            if at < busy_until:
+                lost_to_lease[kind] += 1  # another run held the lease: this one ended at once
+                continue
+            janitor_run(kind)
+            queue_task_events()
+            pending = runs[-1].pending_after
         launches = sorted(c.finished_at for c in meter.calls if c.target == "ecs.RunTask" and c.status == 200)
         janitor_aws_calls = sum(1 for c in meter.calls if c.finished_at > deliveries_done)
+        janitor_jit = standin.calls_to("POST", GENERATE_JITCONFIG)[at_deliveries.total() :]
         statuses = _jit_statuses(standin)
         items = _runner_items(sandbox.settings.runner_table)
         violations = list(standin.violations)
@@ -286,6 +452,9 @@ def _ceiling(ctx: Context, jobs: int, per_minute: int, interval: float) -> dict[
     later = [t for t in launches if t > deliveries_done]
     janitor_span = (later[-1] - runs[0].started) if later and runs else 0.0
     rounds = launch_rounds(later)
+    # The first 403 came during the deliveries (the simulated time 0): the ceiling admits the launches
+    # after it no sooner than one rolling minute per `per_minute` of them.
+    earliest = earliest_drain(len(later), per_minute)
     result = {
         "interval_seconds": interval,
         "ceiling_per_minute": per_minute,
@@ -297,6 +466,14 @@ def _ceiling(ctx: Context, jobs: int, per_minute: int, interval: float) -> dict[
         "failed": len(failed),
         "failed_reasons": dict(Counter(str(item.get("status_reason", ""))[:60] for item in failed)),
         "launched_after_retries": sum(n for a, n in attempts.items() if a > 0),
+        # What the attempts those runners spent met (the record keeps its last error).
+        "retried_errors": dict(
+            Counter(
+                str(item.get("last_error") or "none kept")[:100]
+                for item in launched
+                if int(item.get("attempts") or 0) > 0
+            )
+        ),
         "attempts_of_launched": {str(k): v for k, v in sorted(attempts.items())},
         "jit_calls_ok": statuses[201],
         "jit_calls_limited": statuses[403],
@@ -306,21 +483,31 @@ def _ceiling(ctx: Context, jobs: int, per_minute: int, interval: float) -> dict[
         "pauses_set": plane_metrics.counts["GitHubRateLimitPauses"]
         + janitor_metrics.counts["GitHubRateLimitPauses"],
         "control_plane_slept_seconds": plane_clock.slept + plane_sleep.slept,
-        "janitor_jit_calls": statuses.total() - at_deliveries.total(),
+        "janitor_jit_calls": len(janitor_jit),
         "janitor_aws_calls": janitor_aws_calls,
         "janitor_slept_seconds": sum(run.slept_seconds for run in runs),
+        "janitor_run_calls": dict(run_calls),
+        "janitor_run_launches": sum(run.relaunched for run in runs),
+        "wake_up_schedules": scheduler.requests,
+        "wake_ups_by_task_events": wake_ups_now,
+        "task_events_sent": task_events_sent,
+        "runs_lost_to_lease": dict(lost_to_lease),
         "deliveries_done_at": deliveries_done,
         "drain_seconds": drain,
         "drain_rate_per_minute": len(launches) / (drain / 60) if drain else 0.0,
         "drain_share_of_allowed": len(launches) / allowed(per_minute, drain),
+        "after_first_403_launches": len(later),
+        "after_first_403_seconds": drain - deliveries_done if later else 0.0,
+        "after_first_403_earliest_seconds": earliest,
+        "after_first_403_share_of_ceiling": (earliest / (drain - deliveries_done)) if later else 1.0,
         "janitor_launches": len(later),
         "janitor_drain_seconds": janitor_span,
         "janitor_drain_rate_per_minute": len(later) / (janitor_span / 60) if janitor_span else 0.0,
         "janitor_share_of_allowed": len(later) / allowed(per_minute, janitor_span) if later else 0.0,
-        # The janitor's launches come in rounds, one per rolling minute: its length is the time a pause
-        # that starts at the 403 (the round's end) adds to what the ceiling needs (the round's start).
+        # The janitor's launches come in rounds, one per rolling minute.
         "launch_rounds": rounds,
         "wait_p50_seconds": percentile(launches, 50) if launches else 0.0,
+        "half_launched_seconds": sorted(launches)[(jobs + 1) // 2 - 1] if len(launches) >= jobs else None,
         "peak_per_minute": _peak_per_window(launches, 60.0),
         "janitor_runs": [run.__dict__ for run in runs],
         "launch_times": launches,
@@ -335,6 +522,11 @@ def _ceiling(ctx: Context, jobs: int, per_minute: int, interval: float) -> dict[
         f"{result['simulated_seconds']:.0f}s simulated in {result['real_seconds']:.0f}s"
     )
     return result
+
+
+def earliest_drain(launches: int, per_minute: int) -> float:
+    """Seconds after a used-up rolling minute by which a ceiling of ``per_minute`` admits ``launches``."""
+    return 60.0 * math.ceil(launches / per_minute) if launches else 0.0
 
 
 def allowed(per_minute: int, span: float) -> int:
@@ -435,9 +627,10 @@ def _rounds_cell(v: dict[str, Any]) -> str:
 
 
 def _runs_cell(v: dict[str, Any]) -> str:
-    """Each janitor run: when it started, what it launched and how long it slept through pauses."""
+    """Each janitor run: when it started, why, what it launched and how many 403s it met."""
     return "; ".join(
-        f"{run['started'] / 60:.0f} min: {run['relaunched']} launched, slept {run['slept_seconds']:.0f} s"
+        f"{run['started'] / 60:.1f} min: {run['kind']}, {run['relaunched']} launched,"
+        f" {run['jit_limited']} 403"
         for run in v["janitor_runs"]
     )
 
@@ -482,44 +675,62 @@ def _body(
                 for v in variants
             ],
         ],
-        ["rate-limit pauses set", *[v["pauses_set"] for v in variants]],
+        ["rate-limit pauses set or extended", *[v["pauses_set"] for v in variants]],
         ["last launch (simulated)", *[_minutes(v["drain_seconds"]) for v in variants]],
         ["half the jobs launched by", *[_minutes(v["wait_p50_seconds"]) for v in variants]],
+        [
+            "from the first 403 to the last launch: launches, time (the ceiling's earliest; share)",
+            *[
+                f"{v['after_first_403_launches']:,} in {_minutes(v['after_first_403_seconds'])}"
+                f" ({_minutes(v['after_first_403_earliest_seconds'])};"
+                f" {v['after_first_403_share_of_ceiling']:.0%})"
+                for v in variants
+            ],
+        ],
         [
             "drain, whole burst: launched per minute to the last launch (share of what the ceiling allows)",
             *[f"{v['drain_rate_per_minute']:.0f} /min ({v['drain_share_of_allowed']:.0%})" for v in variants],
         ],
         [
-            "drain from the janitor's first run to the last launch (share of what the ceiling allows)",
+            "launch rounds after the first 403: launches each; mean length of the full ones",
+            *[_rounds_cell(v) for v in variants],
+        ],
+        ["most launches in any 60 s", *[v["peak_per_minute"] for v in variants]],
+        [
+            "janitor runs: scheduled / woken (one-time schedule or a control-plane event after the pause)",
             *[
-                f"{v['janitor_drain_rate_per_minute']:.0f} /min ({v['janitor_share_of_allowed']:.0%})"
+                f"{sum(1 for r in v['janitor_runs'] if r['kind'] == 'scheduled')}"
+                f" / {sum(1 for r in v['janitor_runs'] if r['kind'] != 'scheduled')}"
                 for v in variants
             ],
         ],
         [
-            "janitor launch rounds: launches each; mean length of the full ones",
-            *[_rounds_cell(v) for v in variants],
-        ],
-        ["most launches in any 60 s", *[v["peak_per_minute"] for v in variants]],
-        ["janitor runs", *[len(v["janitor_runs"]) for v in variants]],
-        [
-            "runners a run left due (passed before a pause it slept through)",
-            *[", ".join(str(run["due_left"]) for run in v["janitor_runs"]) for v in variants],
+            "wake-up schedules written / janitor woken by a task event",
+            *[f"{v['wake_up_schedules']} / {v['wake_ups_by_task_events']}" for v in variants],
         ],
         [
-            "janitor: slept through pauses (total)",
+            "runs that met the lease (another run in progress) and ended at once",
+            *[sum(v["runs_lost_to_lease"].values()) for v in variants],
+        ],
+        [
+            "janitor: slept through short pauses (total)",
             *[f"{v['janitor_slept_seconds']:.0f} s" for v in variants],
         ],
-        ["each janitor run (start: launched, slept)", *[_runs_cell(v) for v in variants]],
+        ["each janitor run (start: kind, launched, 403s)", *[_runs_cell(v) for v in variants]],
         [
             "janitor: AWS calls / generate-jitconfig calls",
             *[f"{v['janitor_aws_calls']:,} / {v['janitor_jit_calls']:,}" for v in variants],
+        ],
+        [
+            "task RUNNING events sent to the control plane",
+            *[f"{v['task_events_sent']:,}" for v in variants],
         ],
         [
             "simulated / real seconds",
             *[f"{v['simulated_seconds']:.0f} / {v['real_seconds']:.0f}" for v in variants],
         ],
     ]
+    stopped = a["stopped_event"]
     return f"""
 {command("python -m bench.run --only burst" + quick)}
 
@@ -532,9 +743,19 @@ after another; the GitHub stand-in without a ceiling):
 concurrently, so AWS drains a burst in parallel; moto's per-call latency (a single-process server on
 this 2-core machine) sets this number, not AWS.
 
+**One ECS STOPPED event during the burst.** With the {stopped["starting"]:,} runners of the burst
+STARTING and `max_runners` set to the number of active runners, {stopped["waiting_for_slot"]} more jobs
+were queued (they wait for a slot), then one launched runner's task STOPPED event was handled (the core,
+metered): it made {stopped["queries"]} DynamoDB queries reading {stopped["items_read"]} items
+({stopped["read_units"]:.1f} read units in all, {stopped["aws_calls"]} AWS calls) and launched
+{stopped["run_task_calls"]} waiting runner ({stopped["waiting_after"]} still waiting). It reads the sparse
+waiting index (only runners without a task are in it) one item per launch it may make, not the STARTING
+partition.
+
 **Phase B: GitHub's JIT ceiling** ({per_minute} generate-jitconfig calls per rolling minute, the stand-in's
-`jit_ceiling_per_minute`; module defaults otherwise: `max_launch_attempts` 5, control-plane GitHub budget
-4 s, janitor budget 20 s and timeout 300 s; the janitor on the default schedule, every 5 minutes, and on
+`jit_ceiling_per_minute`; module defaults otherwise: `max_launch_attempts` 5, `launch_concurrency` 8,
+control-plane GitHub budget 4 s, janitor budget 20 s and timeout 300 s, the janitor woken at the end of a
+pause; the janitor on the default schedule, every 5 minutes, and on
 `janitor_schedule_expression = "rate(1 minute)"`). The ceiling is GitHub's documented secondary rate limit
 for one REST endpoint, 900 points per minute with 5 points per POST
 (https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api, read 2026-11-23); GitHub
@@ -549,21 +770,23 @@ also documents 1,500 runner registrations per 5 minutes per repository or organi
 
 How it was simulated (in-process moto, the same core and stand-in): one shared simulated clock, read by
 the core, the GitHub client and the stand-in's limiter. The deliveries take no simulated time (in AWS
-each one has its own concurrent Lambda, so the whole burst reaches GitHub within seconds); the janitor
-runs one Lambda at a time and its work takes its real time on this machine, while every wait (the
-janitor's `Clock.sleep` through a pause, the GitHub client's Retry-After sleeps, the gap until the next
-scheduled run, first run one interval after the burst) is skipped. A run still going when the next one is
-due delays it (one janitor at a time): the module sets no reserved concurrency, so in AWS a
-`rate(1 minute)` janitor that sleeps through a pause overlaps the next runs; they wait for the same pause
-and share the launches (the launch lease keeps each runner to one launch), so the drain stays bounded by
-the ceiling, but each sleeping run is billed for its duration. No ECS or workflow_job events reach the
-control plane here; in AWS every stopped task and completed job also launches one waiting runner
-(`launch_waiting(limit=1)`), which adds to the janitor's drain. The store's 5 s cache of the pause item
-runs on real time; only the core itself sets the pause here, so that does not change the figures. Because
-moto tasks never start, the STARTING timeout and runner TTL are raised to a day so that the janitor does not
-fail launched runners; nothing else differs from the defaults. The janitor's own speed here is moto's, not
-AWS's (on AWS a launch is a GitHub round trip plus a RunTask, a few hundred ms, so one janitor run can
-launch at most a few per second).
+each one has its own concurrent Lambda, so the whole burst reaches GitHub within seconds). When a launch
+meets the ceiling, the core sets the deployment-wide pause and asks its waker (the real
+`JanitorWaker`, on recording clients) for a one-time EventBridge Scheduler schedule at the first whole
+minute at or after the pause's end; the simulation fires it then and runs `resume_launches` (the
+janitor's wake-up path, `launch_concurrency` launches at once). Each launched task's RUNNING event
+reaches the control plane (the core's `handle_control_plane_event`) {FARGATE_START_RANGE[0]:.0f} to
+{FARGATE_START_RANGE[1]:.0f} s after its RunTask (spread evenly over the published range of a cold
+Fargate start, see the warm-start section); the first control-plane invocation after a pause ended wakes
+the janitor at once (`resume_after_pause`, an asynchronous invoke), as in AWS. Scheduled runs come every
+interval, the first one interval after the burst. The janitor's work and the control plane's take their
+real time on this machine (the control plane's as if concurrent), every wait is skipped; a run due while
+another one holds the janitor lease (`LEASE#janitor`) ends at once, as it would in AWS. The burst arrives
+{BURST_SECOND} s past a whole minute (the scheduler's wake-ups fall on whole minutes, so the phase matters
+by up to a minute per round). No task stops and no workflow_job event arrives during the drain. The
+store's 5 s cache of the pause item runs on real time. Because moto tasks never start by themselves, the
+STARTING timeout and runner TTL are raised to a day; nothing else differs from the defaults. The janitor's
+own speed here is moto's, not AWS's: see the modeled launch pace in the goal table.
 """
 
 
@@ -599,31 +822,24 @@ def _phase_b_verdict(variants: list[dict[str, Any]]) -> str:
         f"During the deliveries the first {first['deliveries_jit_ok']:,} launches used up the rolling minute;"
         f" the next one was answered 403 and set the deployment-wide pause, and the other"
         f" {first['deferred_at_deliveries'] - first['deliveries_jit_limited']:,} deliveries deferred their"
-        " launch to its end without calling GitHub. After that, runners are launched only by the janitor,"
-        " which sleeps through each pause that ends within its run and then launches until the ceiling"
-        " answers 403 again: one 403 per rolling minute used up, instead of one per waiting runner."
+        " launch to its end without calling GitHub. After that, runners are launched by janitor runs woken"
+        " when the pause ends (or scheduled), several at once, until the ceiling answers 403 again: at most"
+        " one 403 per launch in flight (`launch_concurrency`) per rolling minute used up, instead of one per"
+        " waiting runner."
     )
     for v in variants:
         parts.append(
-            f"With the janitor every {v['interval_seconds'] / 60:.0f} min the last of the {v['jobs']:,} jobs"
-            f" was launched after {_minutes(v['drain_seconds'])}, {v['drain_share_of_allowed']:.0%} of the"
-            f" launches the ceiling allows in that time ({v['janitor_share_of_allowed']:.0%} from the"
-            " janitor's first run on)."
+            f"With the janitor every {v['interval_seconds'] / 60:.0f} min half the {v['jobs']:,} jobs were"
+            f" launched after {_minutes(v['wait_p50_seconds'])} and the last after"
+            f" {_minutes(v['drain_seconds'])}; from the first 403 the ceiling could have admitted the"
+            f" {v['after_first_403_launches']:,} later launches in"
+            f" {_minutes(v['after_first_403_earliest_seconds'])} at the earliest, so the drain went at"
+            f" {v['after_first_403_share_of_ceiling']:.0%} of the ceiling's pace."
         )
     parts.append(
-        "The schedule now sets when the drain starts: the runners deferred during the burst wait for the"
-        " first janitor run, one interval after the burst, although the pause ended after a minute. Once"
-        " started, a run launches a round per rolling minute and sleeps through each pause that ends before"
-        " its 300 s timeout. A pause lasts at least 60 s from the 403, which comes at the end of a round,"
-        " while the ceiling admits calls again 60 s after the round's first call (the stand-in's Retry-After"
-        " says so): each round adds its own length to the drain."
-    )
-    left = sum(run["due_left"] for v in variants for run in v["janitor_runs"])
-    parts.append(
-        f"{left:,} runners whose launch met a 403 inside a run were left for the next run (the row above;"
-        " see Findings)."
-        if left
-        else "A runner whose launch met a 403 inside a run is launched by the same run after the pause"
-        " (none left for the next run: the row above)."
+        "The schedule no longer sets when the drain starts: a wake-up is due at the first whole minute"
+        " after each pause, and a task event after the pause wakes the janitor sooner. What is left between"
+        " the rounds is the wait for the next whole minute (the scheduler's granularity) when no"
+        " control-plane event comes first."
     )
     return " ".join(parts)

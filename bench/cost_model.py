@@ -39,6 +39,27 @@ LAMBDA_CPU_SHARE = 512 / 1769  # CPU scales with memory; 1,769 MB is one vCPU
 # Assumed latency of one remote call from Lambda (not measurable here; typical in-region figures).
 ASSUMED_LATENCY_SECONDS = {"dynamodb": 0.006, "s3": 0.025, "ecs": 0.150, "ecr": 0.040, "github": 0.350}
 DEFAULT_LATENCY_SECONDS = 0.030
+# Where each assumed latency comes from (none is measured here).
+LATENCY_SOURCES = {
+    "dynamodb": "AWS: 'single-digit millisecond performance at any scale' (https://aws.amazon.com/dynamodb/)",
+    "s3": "assumption: no published figure for a small PutObject in-region",
+    "ecs": "assumption: no published figure for RunTask's response time (the task starts asynchronously)",
+    "ecr": "assumption: no published figure",
+    "github": "assumption: one REST round trip from us-east-1, no published figure",
+    "other": "assumption",
+}
+# GitHub hands a queued job to an idle runner and sends in_progress: no published figure (assumption).
+ASSUMED_GITHUB_HANDOVER_SECONDS = 2.0
+# RunTask to the first step of a cold runner (image pull, container start, runner start-up).
+FARGATE_COLD_START_SECONDS = (45.0, 90.0)
+FARGATE_SOURCES = (
+    "a 413 MB image took 53-62 s (57 s on average) from task creation to container start in a private"
+    " subnet without SOCI (https://elasticscale.com/blog/reduce-aws-fargate-pull-times-with-soci); the"
+    " runner itself then starts, registers and takes the job, so the range assumed for a cold runner"
+    " before its first step is 45-90 s (the lower end for a smaller image, or with SOCI lazy loading, which"
+    " AWS reports starts tasks up to 60% faster: re:Invent 2023 CON307, summarised at"
+    " https://awsrelearn.com/aws-reinvent-2023/reducing-aws-fargate-startup-times-by-lazy-loading-container-images-con307)."
+)
 KMS_REQUESTS_PER_JOB = 2  # S3 SSE-KMS: GenerateDataKey on PutObject, Decrypt when the ECS agent reads it
 S3_GETS_PER_JOB = 1  # the ECS agent reads the environment file
 JANITOR_RUNS_PER_MONTH = 30 * 24 * 12  # rate(5 minutes)
@@ -75,13 +96,23 @@ def _counts(scenario: dict[str, Any]) -> Counter[str]:
     return Counter(scenario["counts"])
 
 
-def lambda_seconds(scenario: dict[str, Any]) -> float:
-    """Modeled duration on Lambda: the measured calls at assumed latencies, plus our overhead."""
+def modeled_remote_seconds(counts: dict[str, int] | Counter[str]) -> float:
+    """The calls of ``counts`` (``dynamodb.GetItem``: n) one after another at the assumed latencies."""
     remote = 0.0
-    for target, count in _counts(scenario).items():
+    for target, count in counts.items():
         service = target.split(".", 1)[0]
         remote += count * ASSUMED_LATENCY_SECONDS.get(service, DEFAULT_LATENCY_SECONDS)
-    return remote + float(scenario["overhead_seconds"]) / LAMBDA_CPU_SHARE
+    return remote
+
+
+def lambda_seconds(scenario: dict[str, Any]) -> float:
+    """Modeled duration on Lambda: the measured calls at assumed latencies, plus our overhead."""
+    return modeled_remote_seconds(_counts(scenario)) + float(scenario["overhead_seconds"]) / LAMBDA_CPU_SHARE
+
+
+def pool_idle_per_day(cpu_units: int, memory_mib: int, *, runners: int = 1, arm: bool = False) -> float:
+    """Dollars per day of ``runners`` warm runners of a class idling all day (Fargate on-demand)."""
+    return runners * fargate_per_minute(cpu_units, memory_mib, arm=arm) * 24 * 60
 
 
 def control_plane_per_job(measured: dict[str, Any]) -> dict[str, float]:
@@ -210,7 +241,17 @@ def run(ctx: Context) -> Section:
     total_per_1000 = 1000 * sum(per_job.values())
     medium = DEFAULT_CLASS_SIZES.classes["medium"]
     runner_per_1000 = 1000 * fargate_job_cost(fargate_per_minute(medium.cpu, medium.memory), 5)
+    pools = {
+        name: {
+            "x86": pool_idle_per_day(size.cpu, size.memory),
+            "arm64": pool_idle_per_day(size.cpu, size.memory, arm=True),
+        }
+        for name, size in DEFAULT_CLASS_SIZES.classes.items()
+    }
     data = {
+        "pool_idle_per_runner_day": pools,
+        "latency_seconds": {**ASSUMED_LATENCY_SECONDS, "other": DEFAULT_LATENCY_SECONDS},
+        "latency_sources": LATENCY_SOURCES,
         "per_job": per_job,
         "per_1000_jobs": total_per_1000,
         "fixed_per_month": fixed,
@@ -244,6 +285,14 @@ def _body(ctx: Context, measured: dict[str, Any], data: dict[str, Any]) -> str:
     ]
     quick = " --quick" if ctx.quick else ""
     share = data["per_1000_jobs"] / data["runner_per_1000_medium_5min"]
+    pool_rows = [
+        [f"`class:{name}`", money(cost["x86"]), money(cost["arm64"]), money(cost["x86"] * 30)]
+        for name, cost in data["pool_idle_per_runner_day"].items()
+    ]
+    latency_rows = [
+        [service, f"{seconds * 1000:.0f} ms", data["latency_sources"].get(service, "assumption")]
+        for service, seconds in data["latency_seconds"].items()
+    ]
     return f"""
 {command("python -m bench.run --only critical-path cost" + quick)} (prices: {REGION}, read {READ_ON})
 
@@ -257,11 +306,11 @@ Fixed, per month whatever the volume:
 {table(["line", "per month"], fixed_rows)}
 
 Modeled, not measured: {"; ".join(ASSUMPTIONS)}. DynamoDB units are estimated from the items' sizes
-(see `bench/dynamodb_units.py`), and grow for a STOPPED event while many runners are STARTING (see
-"Findings"). Storage of the records (30-day retention; about 2.5 KB per job: the runner record, its job
-guard and the index copy) is $0.25 per GB-month: 1,000 jobs a day keep about 75 MB, under $0.02 a month.
-For comparison, the runners of those 1,000 jobs cost {money(data["runner_per_1000_medium_5min"])}
-(class `medium`, 5-minute jobs, on-demand x86): the control plane adds {share:.1%}.
+(see `bench/dynamodb_units.py`). Storage of the records (30-day retention; about 2.5 KB per job: the
+runner record, its job guard and the index copy) is $0.25 per GB-month: 1,000 jobs a day keep about
+75 MB, under $0.02 a month. For comparison, the runners of those 1,000 jobs cost
+{money(data["runner_per_1000_medium_5min"])} (class `medium`, 5-minute jobs, on-demand x86): the control
+plane adds {share:.1%}.
 
 **Runners, per minute** (Fargate bills per second with a one-minute minimum, from the start of the image
 pull until the task stops; GitHub rounds each job up to whole minutes):
@@ -271,6 +320,18 @@ pull until the task stops; GitHub rounds each job up to whole minutes):
 Fargate Spot is modeled at its "up to 70%" discount; the live Spot price moves, typically 50-70% off, and
 Fargate Spot does not run arm64 tasks. A `class:small` or `class:medium` runner has less CPU than
 GitHub's smallest Linux runner (2 cores); the rows "as GitHub N-core" price the same vCPU and memory.
+
+**Warm pools: idle cost per pool runner** (`warm_pools`; a warm runner's task runs, and is billed, from
+its start until a job claims it or the pool recycles it; Fargate on-demand, per day):
+
+{table(["class", "x86 per day", "arm64 per day", "x86 per 30 days"], pool_rows)}
+
+A pool of N runners costs N times the row while nobody claims them; the minutes a warm hit saves are in the
+warm-start section.
+
+**Assumed latencies** (used for the Lambda duration above, the modeled launch pace and queued → started):
+
+{table(["service", "per call", "source"], latency_rows)}
 
 **Per job** (Fargate: job + {FARGATE_OVERHEAD_SECONDS:.0f} s billed start-up and shutdown, per second,
 1-minute minimum; GitHub: job rounded up to whole minutes):

@@ -336,11 +336,11 @@ the class sizes are cached per container for 300 s, so they appear only in the c
 
 {_count_table(LIFECYCLE_SCENARIOS, found)}
 
-The STOPPED event also tries to launch a runner waiting for capacity (`launch_waiting`), which pages
-through **every STARTING record** oldest first: {quiet_reads} items in the column above (that many runners
-were STARTING), but {stopped_reads} items ({data["stopped_read_units"]:.1f} read units,
-{backlog_calls} AWS calls) for the same event after the {jobs} warm jobs, whose runners are launched but
-not yet RUNNING. See "Findings" at the end.
+The STOPPED event also tries to launch a runner waiting for a slot (`launch_waiting(limit=1)`), which
+reads the sparse waiting index (only STARTING runners without a task are in it), one item at most:
+{quiet_reads} items in the column above, and {stopped_reads} items ({data["stopped_read_units"]:.1f} read
+units, {backlog_calls} AWS calls) for the same event after the {jobs} warm jobs, whose {starting_backlog}
+runners are launched but not yet RUNNING. The burst section measures it with runners waiting for a slot.
 
 **Handler time** (in-process, per warm queued job):
 

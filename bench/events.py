@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,10 @@ def job_payload(
     labels: tuple[str, ...] = OUR_LABELS,
     runner_name: str | None = None,
     runner_id: int | None = None,
+    queued_at: datetime | None = None,
 ) -> dict[str, Any]:
+    """``queued_at`` (default: now) is when GitHub queued the job (``created_at``): the core counts
+    the launch wait and the job-start latency from it, so a sample's date from years ago would not do."""
     payload: dict[str, Any] = fixture(f"github/webhooks/{WEBHOOK_EXAMPLES[action]}")
     owner, name = repository.split("/", 1)
     payload["repository"].update(full_name=repository, name=name)
@@ -51,6 +55,10 @@ def job_payload(
         payload["organization"]["login"] = owner
     job = payload["workflow_job"]
     job.update(id=job_id, labels=list(labels), runner_name=runner_name, runner_id=runner_id)
+    queued = (queued_at or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    job["created_at"] = queued
+    if action == "queued":
+        job["started_at"] = queued
     if runner_name is None:
         job.update(runner_group_id=None, runner_group_name=None)
     return payload

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ecsrunner_core.settings import Settings
+
 from .cold_start import handler_import_ms
-from .cost_model import lambda_seconds
+from .goals import launch_pace
 
 TITLE = "Findings"
 
@@ -14,118 +16,104 @@ def _paragraph(text: str, **values: object) -> str:
     return " ".join(text.format(**values).split())
 
 
-def _stopped_reads(critical: dict[str, Any]) -> str | None:
-    reads = critical.get("stopped_items_read")
-    if reads is None:
+def _stopped_reads(burst: dict[str, Any]) -> str | None:
+    stopped = (burst.get("throughput") or {}).get("stopped_event")
+    if not stopped:
         return None
-    return _paragraph(
-        """**An ECS STOPPED event reads every STARTING runner.** `handle_task_event` calls
-        `launch_waiting(limit=1)`, which pages through the whole STARTING partition (oldest first) looking
-        for a runner that is due; launched runners stay STARTING until their task runs. Here one STOPPED
-        event read {reads} items ({units:.1f} read units) with about {backlog} runners STARTING. During a
-        burst of 1,000 jobs that is up to 1,000 items (about {per_thousand:.0f} read units) per stopped task,
-        growing with the backlog rather than with the number of runners actually waiting for capacity.
-        A sparse attribute (or status) for runners that wait for a slot or a retry would make it one
-        small query. (Core: `usecases/retire.py`, `usecases/tasks.py`; not changed here.)""",
-        reads=reads,
-        units=critical.get("stopped_read_units", 0.0),
-        per_thousand=1000 * critical.get("stopped_read_units", 0.0) / max(reads, 1),
-        backlog=critical.get("starting_backlog_at_stop"),
-    )
-
-
-def _janitor_speed(critical: dict[str, Any], per_minute: int) -> str:
-    """Modeled: how fast one janitor launches on AWS, from the warm job's calls at assumed latencies."""
-    warm = (critical.get("scenarios") or {}).get("warm")
-    if not warm:
-        return ""
-    seconds = lambda_seconds(warm)
-    rate = 60 / seconds
-    if rate >= per_minute:
-        verdict = "faster than the ceiling: the pause, not the janitor, sets the pace"
-    else:
-        verdict = (
-            f"{rate / per_minute:.0%} of the {per_minute} per minute GitHub allows: its own pace, not the"
-            " ceiling, would set the drain of a burst's backlog there, and when the first run starts (the"
-            " schedule) and overlapping runs matter more than the pause"
+    values = {
+        "items": stopped["items_read"],
+        "queries": stopped["queries"],
+        "units": stopped["read_units"],
+        "starting": stopped["starting"],
+        "waiting": stopped["waiting_for_slot"],
+    }
+    if stopped["items_read"] <= stopped["waiting_for_slot"] + 1 and stopped["queries"] <= 2:
+        return _paragraph(
+            """**Fixed: an ECS STOPPED event reads the runners waiting for a slot, not every STARTING
+            runner.** `launch_waiting` reads the sparse waiting index (only STARTING runners without a task
+            carry its keys), one page the size of what it may launch: during the burst one STOPPED event
+            read {items} items in {queries} queries ({units:.1f} read units in all, its own record and the
+            launch included) with {starting:,} runners STARTING and {waiting} waiting for a slot.""",
+            **values,
         )
     return _paragraph(
-        """*Modeled, not measured:* on AWS a launch costs about what a warm queued job does at the cost
-        model's assumed latencies (GitHub's generate-jitconfig and RunTask dominate), {seconds:.2f} s, so
-        one janitor launches at most about {rate:.0f} runners per minute one after another,
-        {verdict}.""",
-        seconds=seconds,
-        rate=rate,
-        verdict=verdict,
+        """**An ECS STOPPED event reads more than the runners waiting for a slot.** During the burst one
+        STOPPED event read {items} items in {queries} queries with {starting:,} runners STARTING and
+        {waiting} waiting for a slot. (Core: `usecases/retire.py` `launch_waiting`.)""",
+        **values,
     )
 
 
-def _rate_limit(burst: dict[str, Any], critical: dict[str, Any]) -> str | None:
+def _janitor_speed(results: dict[str, dict[str, Any]]) -> str:
+    """Modeled: how fast one janitor launches on AWS (the goal table's figure)."""
+    pace = launch_pace(results)
+    if pace is None:
+        return ""
+    return _paragraph(
+        """*Modeled, not measured:* one janitor run launches about {rate:.1f} runners per second on AWS
+        ({per_minute:.0f} per minute): {seconds:.2f} s of remote calls per launch at the cost model's
+        latencies, {concurrency} launches in flight (`launch_concurrency`), so its own pace is well above
+        GitHub's 180 per minute and the ceiling, not the janitor, sets the drain.""",
+        rate=pace["per_second"],
+        per_minute=pace["per_second"] * 60,
+        seconds=pace["latency_per_launch_seconds"],
+        concurrency=pace["concurrency"],
+    )
+
+
+def _rate_limit(results: dict[str, dict[str, Any]]) -> str | None:
+    burst = results.get("burst", {})
     variants = burst.get("ceiling") or []
     if not variants:
         return None
     failed = sum(v["failed"] for v in variants)
-    retried = sum(v["launched_after_retries"] for v in variants)
-    if failed or retried:
+    if failed:
         return _paragraph(
             """**Under GitHub's JIT ceiling launches still fail.** In the burst above {failed:,} queued jobs
-            ended FAILED and {retried:,} were launched only after failed attempts, although GitHub only
-            asked to wait. (Core: `usecases/launch.py`, `usecases/github_pause.py`.)""",
+            ended FAILED, although GitHub only asked to wait. (Core: `usecases/launch.py`,
+            `usecases/github_pause.py`.)""",
             failed=failed,
-            retried=retried,
         )
     by_interval = sorted(variants, key=lambda v: v["interval_seconds"], reverse=True)
     slow, fast = by_interval[0], by_interval[-1]
-    left_behind = any(run["due_left"] for v in variants for run in v["janitor_runs"])
-    order = (
-        """And when a janitor run meets the ceiling, the runner whose launch was answered 403 is
-        deferred, the run sleeps through the pause and launches the runners after it, but
-        `launch_waiting` has passed that runner and does not come back to it: it waits for the next
-        run, behind runners queued after it. {skipped} Retrying the deferred runner after the sleep
-        would keep the queue order."""
-        if left_behind
-        else """When a janitor run meets the ceiling, it sleeps through the pause and launches the runner
-        that was answered 403 again before moving on, so the queue order holds: {skipped}"""
-    )
     return _paragraph(
-        """**A GitHub rate limit no longer costs launch attempts; the drain waits for the janitor's
-        schedule.** In the burst above every job was launched exactly once, none FAILED and none needed
-        a second attempt, with {limited} generate-jitconfig calls answered 403 (one per rolling minute
-        used up). But the {deferred:,} runners deferred during the deliveries wait for the first janitor
-        run, although the pause ends after a minute: half the jobs had a runner after {slow_p50} with the
-        default `rate(5 minutes)` and after {fast_p50} with `rate(1 minute)`. """
-        + order
-        + """ Starting the drain when the pause ends (a shorter schedule, or the control plane
-        launching due runners) would cut the first wait. (Core: `usecases/retire.py`
-        `launch_waiting`.) {speed}""",
-        limited=" and ".join(
-            f"{v['jit_calls_limited']:,} ({v['interval_seconds'] / 60:.0f}-minute janitor)"
-            for v in by_interval
-        ),
-        deferred=slow["deferred_at_deliveries"],
+        """**The drain under GitHub's ceiling follows the pause, not the janitor's schedule.** Every job
+        was launched exactly once and none FAILED; {retried} A pause now wakes the
+        janitor when it ends (a one-time schedule on the first whole minute after it, or at once from the
+        first control-plane invocation after it), and the woken run launches {concurrency} at a time: half
+        the jobs had a runner after {slow_p50} with the default `rate(5 minutes)` and after {fast_p50} with
+        `rate(1 minute)`, and from the first 403 the drain went at {slow_share} and {fast_share} of the
+        ceiling's pace. What separates a round from the ceiling's earliest next admission is the
+        scheduler's whole-minute granularity when no task event comes first: a wake-up at the pause's
+        exact end (or one that is re-armed by the first task event after it) would close the gap.
+        {speed}""",
+        retried=_retried(by_interval),
+        concurrency=Settings.launch_concurrency,
         slow_p50=f"{slow['wait_p50_seconds'] / 60:.1f} min",
         fast_p50=f"{fast['wait_p50_seconds'] / 60:.1f} min",
-        skipped=" ".join(_left_behind(v) for v in by_interval),
-        speed=_janitor_speed(critical, slow["ceiling_per_minute"]),
+        slow_share=f"{slow['after_first_403_share_of_ceiling']:.0%}",
+        fast_share=f"{fast['after_first_403_share_of_ceiling']:.0%}",
+        speed=_janitor_speed(results),
     )
 
 
-def _left_behind(variant: dict[str, Any]) -> str:
-    """What the runs of one schedule left behind: runners due when the run ended, and when they ran."""
-    runs = variant["janitor_runs"]
-    found = []
-    for index, run in enumerate(runs):
-        if not run["due_left"]:
-            continue
-        later = runs[index + 1]["started"] / 60 if index + 1 < len(runs) else None
-        when = f"the next run at {later:.1f} min launched them" if later is not None else "no later run"
-        found.append(
-            f"{run['due_left']} left by the run that ended at {run['finished'] / 60:.1f} min"
-            f" after sleeping through {run['jit_limited']} pause{'s' if run['jit_limited'] != 1 else ''}"
-            f" ({when})"
+def _retried(variants: list[dict[str, Any]]) -> str:
+    """Runners launched only after a failed attempt, and what their records say it met."""
+    if not any(v["launched_after_retries"] for v in variants):
+        return "none needed a second attempt."
+    parts = []
+    for v in variants:
+        errors = "; ".join(f"{n} x {text!r}" for text, n in v.get("retried_errors", {}).items()) or "none"
+        parts.append(
+            f"{v['launched_after_retries']} with the janitor every {v['interval_seconds'] / 60:.0f} min"
+            f" (last error kept: {errors})"
         )
-    every = f"With the janitor every {variant['interval_seconds'] / 60:.0f} min:"
-    return f"{every} {'; '.join(found)}." if found else f"{every} none left behind."
+    return (
+        "but some runners were launched only after a failed attempt (one spent of `max_launch_attempts`): "
+        + ", ".join(parts)
+        + ". A rate limit should defer a launch without spending an attempt; these attempts were spent"
+        " on something else (see the error), with several launches in flight against the emulators."
+    )
 
 
 def _pyc(cold: dict[str, Any]) -> str | None:
@@ -166,14 +154,26 @@ def _read_before_write(critical: dict[str, Any]) -> str | None:
     warm = (critical.get("scenarios") or {}).get("warm")
     if not warm:
         return None
+    reads = warm["counts"].get("dynamodb.GetItem", 0)
+    if warm["aws_calls"] <= 5:
+        return _paragraph(
+            """**Fixed: a warm queued job makes {calls} AWS calls** ({reads} consistent `GetItem`s; was 12
+            with 5 reads before each conditional write): {targets}, and one GitHub call (generate-jitconfig).
+            A duplicate delivery makes {duplicate}.""",
+            calls=warm["aws_calls"],
+            reads=reads,
+            targets=", ".join(
+                f"{target} {count}"
+                for target, count in sorted(warm["counts"].items())
+                if not target.startswith("github.")
+            ),
+            duplicate=critical["scenarios"]["duplicate"]["aws_calls"],
+        )
     return _paragraph(
-        """**A warm queued job makes {calls} AWS calls, {reads} of them consistent `GetItem`s.** Each
-        `RunnerStore.update` reads the record before its conditional write, and a launch updates the record
-        four times (claim, slot, GitHub runner id, task). That is correct and cheap in DynamoDB (one read
-        unit each) but it is most of the calls on the critical path; folding the runner-id update into the
-        task update would save a read and a write per job.""",
+        """**A warm queued job makes {calls} AWS calls, {reads} of them consistent `GetItem`s.** Most of
+        them are reads before conditional writes on the critical path.""",
         calls=warm["aws_calls"],
-        reads=warm["counts"].get("dynamodb.GetItem", 0),
+        reads=reads,
     )
 
 
@@ -191,8 +191,8 @@ EMULATOR = _paragraph(
 
 def render(results: dict[str, dict[str, Any]]) -> str:
     found = [
-        _stopped_reads(results.get("critical-path", {})),
-        _rate_limit(results.get("burst", {}), results.get("critical-path", {})),
+        _stopped_reads(results.get("burst", {})),
+        _rate_limit(results),
         _pyc(results.get("cold-start", {})),
         _read_before_write(results.get("critical-path", {})),
         EMULATOR,

@@ -1,12 +1,14 @@
-"""A deployment on a moto server with a long history: many terminal runner records, 100 active ones.
+"""A deployment on a moto server with a long history: many terminal runner records, 105 active ones.
 
 Records are in the store's own item format (``ecsrunner_core.adapters.dynamodb_codec.runner_to_item``),
 as the control plane would have left them:
 terminal runners OFFLINE (9 in 10) or FAILED with their history, spread over the 30-day record
-retention; active runners created in the last few minutes. The server (moto with the patches of
-:mod:`bench.moto_patches`) is shared by the janitor and the CLI benchmarks (``Context.shared``) and
-grows from one history size to the next. The deployment is named ``bench`` so that nothing else that
-might reach the server by mistake shares its table or cluster.
+retention; active runners created in the last few minutes, each with a task that runs in moto's ECS
+(the janitor ends a runner whose task ECS does not know, as a lost STOPPED event), plus a few STARTING
+runners without a task that wait for a retry due later (they sit in the sparse waiting index). The
+server (moto with the patches of :mod:`bench.moto_patches`) is shared by the janitor and the CLI
+benchmarks (``Context.shared``) and grows from one history size to the next. The deployment is named
+``bench`` so that nothing else that might reach the server by mistake shares its table or cluster.
 
 The first ``API_SAMPLE`` records are written with ``BatchWriteItem`` (25 per request), which measures the
 API write rate; the rest are loaded through the server's bulk-load hook (same items, straight into moto's
@@ -21,7 +23,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,12 +45,18 @@ BATCH = 25
 RETENTION = timedelta(days=30)
 # Active runners: what a fleet of 100 busy runners looks like to the status index.
 ACTIVE_MIX = {RunnerStatus.RUNNING: 80, RunnerStatus.WAITING_FOR_JOB: 10, RunnerStatus.STARTING: 10}
+# STARTING runners without a task whose launch failed and is retried later (not due during the run).
+WAITING_FOR_RETRY = 5
+RETRY_LATER = timedelta(hours=6)
+TASKS_PER_RUN_TASK = 10  # RunTask's own limit per call
 SHARED_KEY = "history-world"
 
 
-def _record(prefix: str, job_id: int, status: RunnerStatus, created: datetime, account: str) -> RunnerRecord:
+def _record(
+    prefix: str, job_id: int, status: RunnerStatus, created: datetime, account: str, task: str | None = None
+) -> RunnerRecord:
     name = new_runner_name(prefix)
-    task = f"arn:aws:ecs:us-east-1:{account}:task/{prefix}-runners/{job_id:032x}"
+    task = task or f"arn:aws:ecs:us-east-1:{account}:task/{prefix}-runners/{job_id:032x}"
     path = [
         (RunnerStatus.STARTING, 0, f"job {job_id} queued"),
         (RunnerStatus.WAITING_FOR_JOB, 40, "task running"),
@@ -111,7 +119,15 @@ class HistoryWorld:
 
     @property
     def active_by_status(self) -> dict[str, int]:
-        return {status.value: count for status, count in ACTIVE_MIX.items()} if self.active else {}
+        if not self.active:
+            return {}
+        found = {status.value: count for status, count in ACTIVE_MIX.items()}
+        found[RunnerStatus.STARTING.value] += WAITING_FOR_RETRY
+        return found
+
+    @property
+    def waiting_for_retry(self) -> int:
+        return WAITING_FOR_RETRY if self.active else 0
 
     def environment(self) -> AbstractContextManager[None]:
         return aws_environment(self.endpoint_url)
@@ -160,17 +176,61 @@ class HistoryWorld:
             self.items_written += len(chunk)
         self.write_seconds += time.perf_counter() - started
 
+    def _run_tasks(self, count: int) -> list[str]:
+        """``count`` tasks of the deployment's base task definition, running in moto's ECS."""
+        settings = self.sandbox.settings
+        ecs = new_session().client("ecs")
+        arns: list[str] = []
+        while len(arns) < count:
+            tasks = ecs.run_task(
+                cluster=settings.cluster_arn,
+                taskDefinition=settings.base_task_definition_arn,
+                launchType="FARGATE",
+                count=min(TASKS_PER_RUN_TASK, count - len(arns)),
+                startedBy="bench-history",
+                networkConfiguration={
+                    "awsvpcConfiguration": {
+                        "subnets": list(settings.subnet_ids),
+                        "securityGroups": list(settings.security_group_ids),
+                    }
+                },
+            )["tasks"]
+            arns.extend(task["taskArn"] for task in tasks)
+        return arns
+
     def add_active(self) -> None:
         account = self.sandbox.deployment.account
         prefix = self.sandbox.settings.name
-        records = (
-            _record(prefix, next(self._job_ids), status, self.now - timedelta(minutes=5 + i % 7), account)
-            for status, count in ACTIVE_MIX.items()
-            for i in range(count)
-        )
         with self.environment():
-            self._write(records, None)
-        self.active = sum(ACTIVE_MIX.values())
+            tasks = iter(self._run_tasks(sum(ACTIVE_MIX.values())))
+            records = [
+                _record(
+                    prefix,
+                    next(self._job_ids),
+                    status,
+                    self.now - timedelta(minutes=5 + i % 7),
+                    account,
+                    next(tasks),
+                )
+                for status, count in ACTIVE_MIX.items()
+                for i in range(count)
+            ]
+            records += [self._waiting_for_retry(prefix, account, i) for i in range(WAITING_FOR_RETRY)]
+            self._write(iter(records), None)
+        self.active = len(records)
+
+    def _waiting_for_retry(self, prefix: str, account: str, index: int) -> RunnerRecord:
+        created = self.now - timedelta(minutes=3 + index)
+        record = _record(prefix, next(self._job_ids), RunnerStatus.STARTING, created, account)
+        return replace(
+            record,
+            task_arn=None,
+            github_runner_id=None,
+            holds_slot=False,
+            attempts=1,
+            last_error="RunTask: capacity is unavailable at this time",
+            next_attempt_at=self.now + RETRY_LATER,
+        )
 
     def grow_to(self, terminal: int) -> None:
         """Add terminal records until there are ``terminal`` of them, spread over the retention period."""

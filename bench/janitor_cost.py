@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ecsrunner_core.adapters.dynamodb_store import STATUS_INDEX, WAITING_INDEX
 from ecsrunner_core.domain.status import RunnerStatus
 from ecsrunner_core.usecases.context import Deadline
 from ecsrunner_core.usecases.janitor import run_janitor
@@ -26,7 +27,8 @@ NAME = "janitor"
 TITLE = "Janitor cost against history"
 JANITOR_DEADLINE_SECONDS = 297.0
 JANITOR_GITHUB_BUDGET = 20.0
-HEADERS = ["terminal records", "active (STARTING)", "runs", "queries", "items read / run"]
+HEADERS = ["terminal records", "active (STARTING; waiting for a retry)", "runs", "queries"]
+HEADERS += ["items read / run (status index + waiting index)"]
 HEADERS += ["pause reads, each run", "read units / run (est.)", "AWS calls / run", "GitHub calls / run"]
 HEADERS += ["wall / run (median)", "in moto Query", "our overhead"]
 
@@ -50,7 +52,9 @@ def _measure(world: HistoryWorld, probe: Probe, runs: int) -> list[Measurement]:
     return found
 
 
-def _level_row(terminal: int, active: int, starting: int, runs: list[Measurement]) -> dict[str, Any]:
+def _level_row(
+    terminal: int, active: int, starting: int, waiting: int, runs: list[Measurement]
+) -> dict[str, Any]:
     last = runs[-1]
     queries = [c for c in last.aws if c.target == "dynamodb.Query"]
     report = last.result
@@ -58,6 +62,10 @@ def _level_row(terminal: int, active: int, starting: int, runs: list[Measurement
         "terminal": terminal,
         "active": active,
         "starting": starting,
+        "waiting_for_retry": waiting,
+        "status_index_items": sum(c.scanned or 0 for c in queries if c.index == STATUS_INDEX),
+        "waiting_index_items": sum(c.scanned or 0 for c in queries if c.index == WAITING_INDEX),
+        "waiting_index_queries": sum(1 for c in queries if c.index == WAITING_INDEX),
         # GetItem of the GitHub pause item in each run: cached 5 s per container (the store), so only
         # the first of these back-to-back runs reads it.
         "pause_reads": [m.counts()[PAUSE_READ] for m in runs],
@@ -127,7 +135,7 @@ def run(ctx: Context) -> Section:
             with probe.github.active():
                 runs = _measure(world, probe, _runs(ctx, terminal))
             starting = world.active_by_status.get(RunnerStatus.STARTING.value, 0)
-            rows.append(_level_row(terminal, world.active, starting, runs))
+            rows.append(_level_row(terminal, world.active, starting, world.waiting_for_retry, runs))
     plot = _plot(ctx.plots_dir / "janitor.png", rows)
     data: dict[str, Any] = {
         "levels": rows,
@@ -141,10 +149,10 @@ def run(ctx: Context) -> Section:
     table_rows = [
         [
             row["terminal"],
-            f"{row['active']} ({row['starting']})",
+            f"{row['active']} ({row['starting']}; {row['waiting_for_retry']})",
             row["runs"],
             row["queries"],
-            row["items_read"],
+            f"{row['items_read']} ({row['status_index_items']} + {row['waiting_index_items']})",
             ", ".join(map(str, row["pause_reads"])),
             row["read_units"],
             row["aws_calls"],
@@ -165,17 +173,21 @@ def run(ctx: Context) -> Section:
 
 ![janitor items read and time against history](bench/{Path(plot).name})
 
-**Items read stay flat: {data["items_read_flat"]}.** Each run queries the status index once per active
-status (STARTING, IMAGE_CREATING, WAITING_FOR_JOB, RUNNING), then the STARTING partition once more for the
-launches to retry or resume (`launch_waiting`, which the janitor now always runs last): {last["queries"]}
-queries reading the {last["active"]} active runners plus the {last["starting"]} STARTING ones again
-({last["items_read"]} items), whatever the number of terminal records. A launch may not call GitHub during
-a rate-limit pause, so the janitor reads the pause item (`{PAUSE_READ}`) at most once per run; the store
-caches it for 5 s per container, so of these back-to-back runs in one container only those that start more
-than 5 s after the last read read it (the column "pause reads": each run's count). On the 5-minute
-schedule every run reads it once: one eventually consistent `GetItem`, 0.5 read unit. The other calls are
-one ECS `ListTasks` and one GitHub `list runners` page for the orphan sweeps. The janitor took no action
-in these runs (all active runners are fresh), so the figures are its fixed cost per run.
+**Items read stay flat: {data["items_read_flat"]}.** Each run takes the janitor lease (one conditional
+`PutItem` on `LEASE#janitor`, one `DeleteItem` at the end: one janitor at a time), queries the status index
+once per active status (STARTING, IMAGE_CREATING, WAITING_FOR_JOB, RUNNING), then the sparse waiting index
+once for the launches that are due (`launch_waiting`): {last["queries"]} queries reading the
+{last["active"]} active runners once ({last["status_index_items"]} items) and, from the waiting index,
+only the runners due for a launch ({last["waiting_index_items"]} items: the {last["waiting_for_retry"]}
+runners waiting for a retry are due hours later, and the {last["starting"] - last["waiting_for_retry"]}
+launched STARTING runners are not in that index), whatever the number of terminal records. A launch may
+not call GitHub during a rate-limit pause, so the janitor reads the pause item (`{PAUSE_READ}`) at most
+once per run; the store caches it for 5 s per container, so of these back-to-back runs in one container
+only those that start more than 5 s after the last read read it (the column "pause reads": each run's
+count). The other calls are one ECS `ListTasks` (every active runner's task is running in moto's ECS, so
+none is described), the reconciliation with GitHub (the queued and in-progress workflow runs: none here)
+and one GitHub `list runners` page for the orphan sweeps. The janitor took no action in these runs (all
+active runners are fresh), so the figures are its fixed cost per run.
 
 Time: our overhead per run is flat. The time inside moto's `Query` grows {growth:,.0f}x from
 {first["terminal"]:,} to {last["terminal"]:,} terminal records because moto answers a GSI query by

@@ -39,6 +39,7 @@ class RemoteCall:
     scanned: int | None = None  # Query/Scan ScannedCount: items DynamoDB read
     returned: int | None = None  # Query/Scan Count
     finished_at: float = 0.0  # the meter's clock when the call returned
+    index: str | None = None  # Query: the IndexName
 
 
 def aws_target(service: str, operation: str, params: dict[str, Any]) -> str:
@@ -104,6 +105,7 @@ class AwsMeter:
             scanned,
             returned,
             self._clock(),
+            pending["params"].get("IndexName"),
         )
         with self._lock:
             self.calls.append(call)
