@@ -13,7 +13,6 @@ expire by the ECR lifecycle policy (``image_rebuild_retention_days``).
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -28,10 +27,10 @@ from .images import (
     register_ready_image,
     start_image_build,
 )
+from .leases import run_alone
 
 REBUILD_EVENT = {"ecsrunner": "rebuild-images"}  # the schedule's input to the janitor function
 REBUILD_LEASE = "image-rebuild"
-MAX_LEASE = timedelta(minutes=15)
 # An image built (or rebuilt) this recently is not rebuilt: a repeated delivery of the schedule's
 # event, or a first build that just finished, is left alone.
 REBUILD_MIN_AGE = timedelta(hours=1)
@@ -57,16 +56,11 @@ def rebuild_images(deps: Deps, deadline: Deadline | None = None) -> RebuildRepor
     if not deps.settings.enable_image_build or deps.builder is None:
         report.errors.append("image builds are disabled: nothing to rebuild")
         return report
-    owner = uuid.uuid4().hex
-    length = timedelta(seconds=deadline.remaining()) if deadline is not None else MAX_LEASE
-    until = deps.clock.now() + min(max(length, timedelta(seconds=1)), MAX_LEASE)
-    if not deps.store.claim_lease(REBUILD_LEASE, owner, until):
-        report.errors.append("another image rebuild run is in progress")
-        return report
-    try:
+    with run_alone(deps, REBUILD_LEASE, deadline) as alone:
+        if not alone:
+            report.errors.append("another image rebuild run is in progress")
+            return report
         _rebuild(deps, deadline, report)
-    finally:
-        deps.store.release_lease(REBUILD_LEASE, owner)
     deps.metrics.count("ImageRebuildsStarted", report.rebuilds_started)
     log.info("image rebuild run", extra={"report": report.as_dict()})
     return report
