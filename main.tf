@@ -30,7 +30,7 @@ locals {
   runner_context_zip_path = coalesce(var.runner_context_zip_path, "${path.module}/dist/runner-context.zip")
   build_context_digest    = fileexists(local.runner_context_zip_path) ? filesha256(local.runner_context_zip_path) : "none"
   # Scheduled image rebuilds (docs/DESIGN.md, "Image rebuilds"): only with image builds on.
-  image_rebuild_schedule = var.enable_image_build && coalesce(var.image_rebuild_schedule, "") != "" ? var.image_rebuild_schedule : null
+  image_rebuild_schedule = var.enable_image_build && var.image_rebuild_schedule != null && var.image_rebuild_schedule != "" ? var.image_rebuild_schedule : null
 
   # Secret value of the GitHub credentials secret (docs/DESIGN.md); sensitive like its inputs.
   github_credentials_json = var.github_pat != null ? jsonencode({
