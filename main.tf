@@ -29,6 +29,8 @@ locals {
   lambda_zip_path         = coalesce(var.lambda_zip_path, "${path.module}/dist/lambda.zip")
   runner_context_zip_path = coalesce(var.runner_context_zip_path, "${path.module}/dist/runner-context.zip")
   build_context_digest    = fileexists(local.runner_context_zip_path) ? filesha256(local.runner_context_zip_path) : "none"
+  # Scheduled image rebuilds (docs/DESIGN.md, "Image rebuilds"): only with image builds on.
+  image_rebuild_schedule = var.enable_image_build && var.image_rebuild_schedule != null && var.image_rebuild_schedule != "" ? var.image_rebuild_schedule : null
 
   # Secret value of the GitHub credentials secret (docs/DESIGN.md); sensitive like its inputs.
   github_credentials_json = var.github_pat != null ? jsonencode({
@@ -125,6 +127,7 @@ module "ecs_fleet" {
   runner_task_role_policy_arns = var.runner_task_role_policy_arns
   permissions_boundary_arn     = var.iam_permissions_boundary_arn
   force_destroy                = var.force_destroy
+  rebuilt_image_expiry_days    = local.image_rebuild_schedule != null ? var.image_rebuild_retention_days : null
 }
 
 module "image_build" {
@@ -214,6 +217,7 @@ module "control_plane" {
   default_base_image              = var.default_base_image
   allowed_base_images             = var.allowed_base_images
   janitor_schedule_expression     = var.janitor_schedule_expression
+  image_rebuild_schedule          = local.image_rebuild_schedule
   webhook_throttling_burst_limit  = var.webhook_throttling_burst_limit
   webhook_throttling_rate_limit   = var.webhook_throttling_rate_limit
 }

@@ -488,6 +488,29 @@ variable "image_build_timeout_minutes" {
   }
 }
 
+variable "image_rebuild_schedule" {
+  description = "EventBridge schedule, rate(...) or cron(...), on which every runner image already built is rebuilt (new base image layers, security updates, runner version) under a new tag; new launches move to the rebuild once it is READY. Empty or null: images are built once and never rebuilt. Needs enable_image_build."
+  type        = string
+  default     = "rate(7 days)"
+  nullable    = true
+
+  validation {
+    condition     = var.image_rebuild_schedule == null ? true : (var.image_rebuild_schedule == "" || can(regex("^(rate\\(1 (minute|hour|day)\\)|rate\\([1-9][0-9]* (minutes|hours|days)\\)|cron\\(.+\\))$", var.image_rebuild_schedule)))
+    error_message = "image_rebuild_schedule must be rate(N minutes|hours|days) (rate(1 day) in the singular), cron(...), or empty/null to turn rebuilds off."
+  }
+}
+
+variable "image_rebuild_retention_days" {
+  description = "Days a rebuilt image (tag prefix _r) stays in the ECR repository after its push; the lifecycle policy expires it then. Keep it several rebuild periods long: the current rebuild of an image whose later rebuilds fail must not expire while jobs use it. Images of first builds never expire. Applies only while image_rebuild_schedule is set."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.image_rebuild_retention_days >= 1 && floor(var.image_rebuild_retention_days) == var.image_rebuild_retention_days
+    error_message = "image_rebuild_retention_days must be a whole number of days, at least 1."
+  }
+}
+
 variable "image_build_role_policy_arns" {
   description = "Extra IAM policies for the CodeBuild role, e.g. to pull base images from private ECR repositories."
   type        = list(string)

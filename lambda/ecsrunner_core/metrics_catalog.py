@@ -51,6 +51,9 @@ _SPECS = (
     MetricSpec("GitHubRateLimitPauses", "Count", (), "deployment-wide pauses of GitHub calls"),
     MetricSpec("ImageBuildsStarted", "Count", (), "CodeBuild image builds started"),
     MetricSpec("ImageBuildsFailed", "Count", (), "CodeBuild image builds failed"),
+    MetricSpec("ImageRebuildsStarted", "Count", (), "scheduled image rebuilds started (each rebuild run)"),
+    MetricSpec("ImageRebuildsReady", "Count", (), "scheduled image rebuilds that new launches now use"),
+    MetricSpec("ImageRebuildsFailed", "Count", (), "scheduled image rebuilds failed (the old image stays)"),
     # Warm pools
     MetricSpec("WarmPoolTarget", "Count", ("pool",), "warm runners wanted now (janitor, each run)"),
     MetricSpec("WarmPoolLive", "Count", ("pool",), "warm runners alive (janitor, each run)"),

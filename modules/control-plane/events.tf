@@ -26,7 +26,11 @@ locals {
   rule_targets = merge(
     { for key in keys(local.event_patterns) : key => { function = "control_plane", max_age = 3600, retries = 24 } },
     { janitor_schedule = { function = "janitor", max_age = 300, retries = 2 } },
+    local.image_rebuilds ? { image_rebuild = { function = "janitor", max_age = 3600, retries = 4 } } : {},
   )
+  # What each target receives: the event itself, or a fixed input naming the janitor's task
+  # (REBUILD_EVENT in lambda/ecsrunner_core/usecases/image_refresh.py).
+  target_inputs = { image_rebuild = jsonencode({ ecsrunner = "rebuild-images" }) }
 }
 
 # The queue policy is inline and names the queue and rules by their computed ARNs: a separate
@@ -82,7 +86,7 @@ resource "aws_cloudwatch_event_rule" "this" {
   name                = each.value
   description         = "ecsrunner ${var.name}: ${replace(each.key, "_", " ")}"
   event_pattern       = lookup(local.event_patterns, each.key, null)
-  schedule_expression = each.key == "janitor_schedule" ? var.janitor_schedule_expression : null
+  schedule_expression = lookup(local.schedules, each.key, null)
   tags                = var.tags
 }
 
@@ -91,6 +95,7 @@ resource "aws_cloudwatch_event_target" "this" {
   rule      = aws_cloudwatch_event_rule.this[each.key].name
   target_id = replace(each.value.function, "_", "-")
   arn       = aws_lambda_function.this[each.value.function].arn
+  input     = lookup(local.target_inputs, each.key, null)
 
   retry_policy {
     maximum_event_age_in_seconds = each.value.max_age

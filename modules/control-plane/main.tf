@@ -26,6 +26,12 @@ locals {
       janitor_schedule = "${var.name}-janitor-schedule"
     },
     var.enable_image_build ? { codebuild_state = "${var.name}-codebuild-state" } : {},
+    local.image_rebuilds ? { image_rebuild = "${var.name}-image-rebuild" } : {},
+  )
+  image_rebuilds = var.enable_image_build && var.image_rebuild_schedule != null
+  schedules = merge(
+    { janitor_schedule = var.janitor_schedule_expression },
+    local.image_rebuilds ? { image_rebuild = var.image_rebuild_schedule } : {},
   )
   rule_arns = { for key, rule in local.rule_names : key => "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${rule}" }
 

@@ -347,6 +347,12 @@ variable "janitor_schedule_expression" {
   default     = "rate(5 minutes)"
 }
 
+variable "image_rebuild_schedule" {
+  description = "EventBridge schedule of scheduled image rebuilds (the janitor function rebuilds READY images); null = none. Only with enable_image_build."
+  type        = string
+  default     = null
+}
+
 variable "webhook_throttling_burst_limit" {
   description = "Burst limit of the webhook route (requests at once; see the root module for the sizing)."
   type        = number

@@ -64,7 +64,7 @@ resource "aws_ecr_repository" "runner" {
 resource "aws_ecr_lifecycle_policy" "runner" {
   repository = aws_ecr_repository.runner.name
   policy = jsonencode({
-    rules = [{
+    rules = concat([{
       rulePriority = 1
       description  = "Expire untagged images (superseded layers, failed pushes)"
       selection = {
@@ -74,7 +74,20 @@ resource "aws_ecr_lifecycle_policy" "runner" {
         countNumber = var.untagged_image_expiry_days
       }
       action = { type = "expire" }
-    }]
+      }], var.rebuilt_image_expiry_days == null ? [] : [{
+      # ECR rules cannot count per image name, so age decides: every image in use is rebuilt each
+      # schedule period, and its older rebuilds (and failed ones) expire. First builds are kept.
+      rulePriority = 2
+      description  = "Expire scheduled rebuilds older than the retention"
+      selection = {
+        tagStatus     = "tagged"
+        tagPrefixList = [var.rebuilt_image_tag_prefix]
+        countType     = "sinceImagePushed"
+        countUnit     = "days"
+        countNumber   = var.rebuilt_image_expiry_days
+      }
+      action = { type = "expire" }
+    }])
   })
 }
 

@@ -72,3 +72,8 @@ output "container_name" {
   description = "Name of the runner container."
   value       = var.container_name
 }
+
+output "ecr_lifecycle_policy" {
+  description = "Lifecycle policy (JSON) of the runner repository: untagged images and, with image rebuilds on, old rebuild tags expire."
+  value       = aws_ecr_lifecycle_policy.runner.policy
+}

@@ -55,6 +55,23 @@ variable "untagged_image_expiry_days" {
   default     = 1
 }
 
+variable "rebuilt_image_expiry_days" {
+  description = "Days after their push at which scheduled rebuilds (tags starting with rebuilt_image_tag_prefix) expire; null keeps them."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.rebuilt_image_expiry_days == null ? true : var.rebuilt_image_expiry_days >= 1
+    error_message = "rebuilt_image_expiry_days must be at least 1, or null."
+  }
+}
+
+variable "rebuilt_image_tag_prefix" {
+  description = "Tag prefix of scheduled rebuilds (the control plane's REBUILD_TAG_PREFIX); first builds never start with it."
+  type        = string
+  default     = "_r"
+}
+
 variable "task_cpu" {
   description = "Task CPU units of the base task definition (runs override it per class)."
   type        = number

@@ -90,3 +90,35 @@ def _default_tag(handlers: Handlers) -> str:
     settings = handlers.settings
     canonical = parse_image_reference(settings.default_base_image).canonical
     return derive_image_tag(canonical, settings.build_context_digest, "x86_64")
+
+
+def test_the_rebuild_schedule_rebuilds_an_image_built_a_week_ago(handlers: Handlers) -> None:
+    """Issue 15, defect 4: a tag names the base image reference, not its content, so without a
+    scheduled rebuild ``ubuntu:22.04`` would never get its security updates."""
+    from ecsrunner_core.domain.images import ImageRecord, ImageState
+    from ecsrunner_core.domain.names import REBUILD_TAG_PREFIX
+    from ecsrunner_lambda.janitor import handler
+
+    built = datetime.now(UTC) - timedelta(days=8)
+    tag = _default_tag(handlers)
+    store(handlers).save_image(
+        ImageRecord(
+            tag=tag,
+            base_image="docker.io/library/ubuntu:22.04",
+            architecture="x86_64",
+            state=ImageState.READY,
+            created_at=built,
+            updated_at=built,
+            built_at=built,
+            task_definition_arn="arn:aws:ecs:us-east-1:123456789012:task-definition/ecsr-runner:1",
+        )
+    )
+    # The input the module's image_rebuild rule sends (modules/control-plane/events.tf).
+    report = handler({"ecsrunner": "rebuild-images"}, FakeLambdaContext())
+    assert report["rebuilds_started"] == 1 and report["errors"] == [], report
+    assert handlers.calls.of("codebuild", "StartBuild") == 1
+    rebuilds = [i for i in store(handlers).list_images() if i.rebuild_of == tag]
+    assert [r.tag.startswith(REBUILD_TAG_PREFIX) for r in rebuilds] == [True]
+    assert metric_names(handlers.output())["ImageRebuildsStarted"][0] == [1.0]
+    again = handler({"ecsrunner": "rebuild-images"}, FakeLambdaContext())  # a repeated delivery
+    assert again["rebuilds_started"] == 0 and handlers.calls.of("codebuild", "StartBuild") == 1

@@ -371,3 +371,44 @@ run "dashboard_and_alarms_off" {
     error_message = "enable_dashboard = false and enable_alarms = false create neither."
   }
 }
+
+run "image_rebuilds_weekly_by_default" {
+  # Issue 15, defect 4: images are rebuilt on a schedule and old rebuilds expire.
+  command = plan
+
+  assert {
+    condition     = contains(keys(module.control_plane.event_rule_arns), "image_rebuild")
+    error_message = "A weekly image_rebuild rule must exist by default."
+  }
+
+  assert {
+    condition     = jsondecode(module.ecs_fleet.ecr_lifecycle_policy)["rules"][1]["selection"]["tagPrefixList"] == ["_r"] && jsondecode(module.ecs_fleet.ecr_lifecycle_policy)["rules"][1]["selection"]["countNumber"] == 30
+    error_message = "Rebuild tags (_r...) must expire after image_rebuild_retention_days (30)."
+  }
+}
+
+run "image_rebuilds_off" {
+  command = plan
+
+  variables {
+    image_rebuild_schedule = ""
+  }
+
+  assert {
+    condition     = !contains(keys(module.control_plane.event_rule_arns), "image_rebuild") && length(jsondecode(module.ecs_fleet.ecr_lifecycle_policy)["rules"]) == 1
+    error_message = "An empty image_rebuild_schedule must create no rule and expire no rebuild tags."
+  }
+}
+
+run "image_rebuilds_need_image_builds" {
+  command = plan
+
+  variables {
+    enable_image_build = false
+  }
+
+  assert {
+    condition     = !contains(keys(module.control_plane.event_rule_arns), "image_rebuild") && length(jsondecode(module.ecs_fleet.ecr_lifecycle_policy)["rules"]) == 1
+    error_message = "Without image builds there is nothing to rebuild."
+  }
+}

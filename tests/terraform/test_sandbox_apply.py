@@ -18,6 +18,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from ecsrunner_core.domain.names import REBUILD_TAG_PREFIX
+from ecsrunner_core.usecases.image_refresh import REBUILD_EVENT
 from ecsrunner_sandbox.moto_server import MotoServer, moto_server
 from ecsrunner_sandbox.terraform import Terraform, stage_configuration
 from metric_references import alarm_references, dashboard_references, emitted_metrics, mismatches
@@ -288,6 +290,11 @@ def check_event_rules_match_only_this_cluster_and_this_project(deployment: Deplo
     assert build_pattern.matches_event(ours_build)
     assert not build_pattern.matches_event(build_event), "an event of another project must not match"
     assert rules[f"{NAME}-janitor-schedule"]["ScheduleExpression"] == "rate(5 minutes)"
+    # Scheduled image rebuilds (image_rebuild_schedule, default weekly): the janitor function with
+    # the input its handler dispatches on (REBUILD_EVENT).
+    assert rules[f"{NAME}-image-rebuild"]["ScheduleExpression"] == "rate(7 days)"
+    (rebuild,) = events.list_targets_by_rule(Rule=f"{NAME}-image-rebuild")["Targets"]
+    assert json.loads(rebuild["Input"]) == REBUILD_EVENT
 
 
 def check_event_targets_retry_and_dead_letter_to_the_queue(deployment: Deployment) -> None:
@@ -301,6 +308,7 @@ def check_event_targets_retry_and_dead_letter_to_the_queue(deployment: Deploymen
         "ecs-task-state": deployment.outputs["control_plane_function_name"],
         "codebuild-state": deployment.outputs["control_plane_function_name"],
         "janitor-schedule": deployment.outputs["janitor_function_name"],
+        "image-rebuild": deployment.outputs["janitor_function_name"],
     }
 
     for suffix, function_name in expected_function.items():
@@ -370,7 +378,17 @@ def check_fleet_cluster_task_definition_and_repository(deployment: Deployment) -
     assert repository["imageScanningConfiguration"]["scanOnPush"] is True
     assert repository["encryptionConfiguration"]["encryptionType"] == "KMS"
     lifecycle = json.loads(ecr.get_lifecycle_policy(repositoryName=repository_name)["lifecyclePolicyText"])
-    assert lifecycle["rules"][0]["selection"]["tagStatus"] == "untagged"
+    untagged, rebuilt = lifecycle["rules"]
+    assert untagged["selection"]["tagStatus"] == "untagged"
+    # Scheduled rebuilds expire by age (image_rebuild_retention_days); first builds are kept.
+    assert rebuilt["selection"] == {
+        "tagStatus": "tagged",
+        "tagPrefixList": [REBUILD_TAG_PREFIX],
+        "countType": "sinceImagePushed",
+        "countUnit": "days",
+        "countNumber": 30,
+    }
+    assert rebuilt["action"] == {"type": "expire"}
 
 
 def check_iam_is_least_privilege(deployment: Deployment) -> None:

@@ -128,3 +128,23 @@ run "runner_context_zip_that_does_not_exist" {
 
   expect_failures = [var.runner_context_zip_path]
 }
+
+run "image_rebuild_schedule_not_a_schedule" {
+  command = plan
+
+  variables {
+    image_rebuild_schedule = "weekly"
+  }
+
+  expect_failures = [var.image_rebuild_schedule]
+}
+
+run "image_rebuild_retention_not_whole_days" {
+  command = plan
+
+  variables {
+    image_rebuild_retention_days = 0.5
+  }
+
+  expect_failures = [var.image_rebuild_retention_days]
+}

@@ -189,6 +189,8 @@ def image_to_item(image: ImageRecord) -> dict[str, Any]:
             "reason": image.reason,
             "log_url": image.log_url,
             "derived_from": image.derived_from,
+            "rebuild_of": image.rebuild_of,
+            "current_tag": image.current_tag,
         }
     )
 
@@ -209,4 +211,6 @@ def image_from_item(raw: Mapping[str, Any]) -> ImageRecord:
         reason=item.get("reason"),
         log_url=item.get("log_url"),
         derived_from=item.get("derived_from"),
+        rebuild_of=item.get("rebuild_of"),
+        current_tag=item.get("current_tag"),
     )

@@ -34,6 +34,15 @@ class ImageRecord:
     reason: str | None = None
     log_url: str | None = None
     derived_from: str | None = None  # the base task definition ``task_definition_arn`` was copied from
+    # A scheduled rebuild's generation (its own tag and record) names the image it rebuilds ...
+    rebuild_of: str | None = None
+    # ... and, once READY, the rebuilt image's record serves it: launches use this ECR tag.
+    current_tag: str | None = None
+
+    @property
+    def serving_tag(self) -> str:
+        """The ECR tag launches of this image pull: the newest READY rebuild, else the first build."""
+        return self.current_tag or self.tag
 
 
 def base_image_allowed(written: str, canonical: str, patterns: Sequence[str]) -> bool:

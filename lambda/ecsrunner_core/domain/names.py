@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import secrets
+from datetime import UTC, datetime
 
 MAX_RUNNER_NAME = 64
 _RANDOM_BYTES = 17  # base32 of 17 bytes is 28 characters; the first 27 are kept
@@ -60,3 +61,30 @@ def derive_image_tag(canonical_reference: str, context_digest: str, architecture
     readable = _TAG_UNSAFE.sub("-", f"{short}-{architecture}").strip("-.") or "image"
     room = MAX_TAG - TAG_HASH_CHARS - 1
     return f"{readable[:room].rstrip('-.')}-{digest}"
+
+
+# Tags of scheduled rebuilds start with this; derived tags never do (they start with a letter or
+# digit), so an ECR lifecycle rule can expire old rebuilds by prefix without touching first builds.
+REBUILD_TAG_PREFIX = "_r"
+_STAMP_FORMAT = "%Y%m%d%H%M"
+
+
+def rebuild_image_tag(image_tag: str, at: datetime) -> str:
+    """The tag of the rebuild of ``image_tag`` (a :func:`derive_image_tag` tag) started for ``at``.
+
+    ``_r<YYYYMMDDHHMM UTC>-<image_tag>``: one tag per image and minute, so a repeated schedule
+    delivery asks for the same tag (and meets its build lock); tags of one image sort by time. The
+    readable part is shortened to keep 128 characters; the hash part is kept whole.
+    """
+    prefix = f"{REBUILD_TAG_PREFIX}{at.astimezone(UTC).strftime(_STAMP_FORMAT)}-"
+    readable, _, digest = image_tag.rpartition("-")
+    room = MAX_TAG - len(prefix) - len(digest) - 1
+    readable = readable[:room].rstrip("-.") or "image"
+    return f"{prefix}{readable}-{digest}"
+
+
+def rebuild_stamp(tag: str) -> str:
+    """The ``YYYYMMDDHHMM`` of a rebuild tag, ``""`` for a first build's tag (sorts oldest)."""
+    if not tag.startswith(REBUILD_TAG_PREFIX):
+        return ""
+    return tag[len(REBUILD_TAG_PREFIX) : len(REBUILD_TAG_PREFIX) + len("YYYYMMDDHHMM")]

@@ -86,8 +86,9 @@ def refresh_task_definition(deps: Deps, record: RunnerRecord, image: ImageRecord
     or the derived revision was deregistered) and remember it on the image record."""
     tag = record.image_tag or ""
     image = image or deps.images.get_image(tag)
+    serving = image.serving_tag if image is not None else tag  # a scheduled rebuild, once READY
     arn = deps.launcher.ensure_task_definition(
-        deps.registry.image_uri(tag), record.architecture or "x86_64", refresh=True
+        deps.registry.image_uri(serving), record.architecture or "x86_64", refresh=True
     )
     if image is not None:
         deps.images.save_image(
@@ -98,12 +99,21 @@ def refresh_task_definition(deps: Deps, record: RunnerRecord, image: ImageRecord
                 updated_at=deps.clock.now(),
             )
         )
-    log.info("image %s: task definition %s (from base %s)", tag, arn, deps.settings.base_task_definition_arn)
+    log.info(
+        "image %s: task definition %s for %s (from base %s)",
+        tag,
+        arn,
+        serving,
+        deps.settings.base_task_definition_arn,
+    )
     return arn
 
 
-def start_image_build(deps: Deps, *, base_image: str, tag: str, architecture: str) -> ImageRecord | None:
-    """Start the one build for ``tag`` unless another caller holds it; returns the record we created."""
+def start_image_build(
+    deps: Deps, *, base_image: str, tag: str, architecture: str, rebuild_of: str | None = None
+) -> ImageRecord | None:
+    """Start the one build for ``tag`` unless another caller holds it; returns the record we created.
+    ``rebuild_of`` names the image a scheduled rebuild (``tag``) is for."""
     if not deps.settings.enable_image_build or deps.builder is None:
         raise PermanentLaunchError(
             f"runner image for {base_image} ({tag}) is not in ECR and image builds are disabled; "
@@ -118,6 +128,7 @@ def start_image_build(deps: Deps, *, base_image: str, tag: str, architecture: st
         state=ImageState.BUILDING,
         created_at=now,
         updated_at=now,
+        rebuild_of=rebuild_of,
     )
     taken = deps.images.lock_build(
         lock,
@@ -141,6 +152,7 @@ def start_image_build(deps: Deps, *, base_image: str, tag: str, architecture: st
         updated_at=deps.clock.now(),
         build_id=build.build_id,
         log_url=build.log_url,
+        rebuild_of=rebuild_of,
     )
     deps.images.save_image(started)
     deps.metrics.count("ImageBuildsStarted")
@@ -167,6 +179,7 @@ def register_ready_image(
         size_bytes=found.size_bytes,
         log_url=previous.log_url if previous else None,
         derived_from=deps.settings.base_task_definition_arn,
+        rebuild_of=previous.rebuild_of if previous else None,
     )
     deps.images.save_image(ready)
     return ready
@@ -201,7 +214,14 @@ def handle_build_event(deps: Deps, event: BuildStateChange, deadline: Deadline |
         found = deps.registry.find(tag)
         if found is None:
             return _fail_build(deps, image, event, "build succeeded but the image tag is not in ECR")
-        register_ready_image(deps, found, image, base_image=image.base_image, architecture=image.architecture)
+        ready = register_ready_image(
+            deps, found, image, base_image=image.base_image, architecture=image.architecture
+        )
+        if ready.rebuild_of:
+            from .image_refresh import promote_rebuild  # image_refresh imports this module
+
+            promote_rebuild(deps, ready)
+            return Outcome("image_rebuilt", f"{ready.rebuild_of}: new launches use {tag}")
         waiting = waiting_for(deps, tag)
         for record in waiting:
             move(deps, record.runner_name, RunnerStatus.STARTING, f"runner image built ({build_id})")
@@ -244,7 +264,17 @@ def record_build_failure(
         build_id=build_id,
         reason=reason,
         log_url=log_url or image.log_url,
+        rebuild_of=image.rebuild_of,
     )
     deps.images.save_image(failed)
     deps.metrics.count("ImageBuildsFailed")
+    if image.rebuild_of:
+        # Visible, never fatal: the image keeps serving its current build; the next run retries.
+        deps.metrics.count("ImageRebuildsFailed")
+        log.warning(
+            "image rebuild %s of %s failed (%s); launches keep using the current build",
+            image.tag,
+            image.rebuild_of,
+            reason,
+        )
     return failed

@@ -16,7 +16,6 @@ busy runner is kept (``retire_if_idle``).
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,6 +39,7 @@ from .images import (
     start_image_build,
 )
 from .launch import fail_runner, launch_runner
+from .leases import run_alone
 from .outcomes import JanitorReport
 from .pools import maintain_pools
 from .reconcile import reconcile_with_github
@@ -52,24 +52,16 @@ T = TypeVar("T")
 
 
 JANITOR_LEASE = "janitor"
-MAX_LEASE = timedelta(minutes=15)  # the janitor's longest Lambda timeout
 
 
 @contextmanager
 def _one_at_a_time(deps: Deps, deadline: Deadline | None, report: JanitorReport) -> Iterator[bool]:
     """Overlapping janitor runs (a wake-up during a scheduled run) must not both launch: the
     second one ends at once. The lease ends with the run, or by itself if the run dies."""
-    owner = uuid.uuid4().hex
-    length = timedelta(seconds=deadline.remaining()) if deadline is not None else MAX_LEASE
-    until = deps.clock.now() + min(max(length, timedelta(seconds=1)), MAX_LEASE)
-    if not deps.store.claim_lease(JANITOR_LEASE, owner, until):
-        report.errors.append("another janitor run is in progress")
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        deps.store.release_lease(JANITOR_LEASE, owner)
+    with run_alone(deps, JANITOR_LEASE, deadline) as alone:
+        if not alone:
+            report.errors.append("another janitor run is in progress")
+        yield alone
 
 
 def run_janitor(deps: Deps, deadline: Deadline | None = None) -> JanitorReport:

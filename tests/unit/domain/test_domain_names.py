@@ -6,6 +6,7 @@ import math
 import re
 import secrets
 from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from ecsrunner_core.domain.image_ref import parse_image_reference
@@ -13,9 +14,12 @@ from ecsrunner_core.domain.names import (
     MAX_PREFIX,
     MAX_RUNNER_NAME,
     RANDOM_BITS,
+    REBUILD_TAG_PREFIX,
     derive_image_tag,
     is_our_runner_name,
     new_runner_name,
+    rebuild_image_tag,
+    rebuild_stamp,
     validate_prefix,
 )
 from hypothesis import given, settings
@@ -191,3 +195,28 @@ triples = st.tuples(
 def test_distinct_inputs_give_distinct_tags(inputs: list[tuple[str, str, str]]) -> None:
     tags = {derive_image_tag(*triple) for triple in inputs}
     assert len(tags) == len(inputs)
+
+
+# --- rebuild tags (scheduled rebuilds) -----------------------------------------------------------
+
+AT = datetime(2026, 12, 6, 3, 0, 59, tzinfo=UTC)
+
+
+def test_rebuild_tag_is_the_tag_behind_a_utc_minute_stamp() -> None:
+    tag = tag_for("ubuntu:22.04")
+    assert rebuild_image_tag(tag, AT) == f"_r202612060300-{tag}"
+    other_zone = AT.astimezone(timezone(timedelta(hours=-5)))
+    assert rebuild_image_tag(tag, other_zone) == rebuild_image_tag(tag, AT)
+    assert rebuild_image_tag(tag, AT + timedelta(minutes=1)) != rebuild_image_tag(tag, AT)
+    assert rebuild_stamp(rebuild_image_tag(tag, AT)) == "202612060300"
+    assert rebuild_stamp(tag) == ""  # a first build sorts before every rebuild
+
+
+@given(valid_references, st.text(max_size=80), st.sampled_from(["x86_64", "arm64"]))
+def test_rebuild_tags_are_valid_prefixed_and_keep_the_hash(reference: str, digest: str, arch: str) -> None:
+    tag = derive_image_tag(parse_image_reference(reference).canonical, digest, arch)
+    rebuilt = rebuild_image_tag(tag, AT)
+    assert DOCKER_TAG_RE.fullmatch(rebuilt) and len(rebuilt) <= 128
+    assert rebuilt.endswith(tag[-40:])
+    # The lifecycle policy expires rebuilds by this prefix: no first build may carry it.
+    assert rebuilt.startswith(REBUILD_TAG_PREFIX) and not tag.startswith(REBUILD_TAG_PREFIX)
