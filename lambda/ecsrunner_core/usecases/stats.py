@@ -186,7 +186,8 @@ def fleet_stats(
     jobs: set[int] = set()
     for record in records:
         stats.runners += 1
-        jobs.add(record.job_id)
+        if record.job_id:  # an idle warm runner has no job yet
+            jobs.add(record.job_id)
         stats.by_status[record.status.value] += 1
         latency = start_latency_seconds(record)
         if latency is not None:
