@@ -33,6 +33,7 @@ from ecsrunner_core.usecases.dispatch import handle_control_plane_event
 from ecsrunner_core.usecases.janitor import resume_launches, run_janitor
 from ecsrunner_core.wiring import Services
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
+from ecsrunner_sandbox.moto_patches import patched_server, patched_transactions
 from ecsrunner_sandbox.moto_server import MotoServer
 from moto import mock_aws
 from moto.moto_api import state_manager
@@ -41,7 +42,6 @@ from .events import ecs_task_event, job_payload, webhook_event
 from .lambda_host import FakeLambdaContext, warm_control_plane
 from .markdown import command, ms, table
 from .meters import AwsMeter
-from .moto_patches import patched_server, patched_transactions
 from .probe import github_kind
 from .report import Context, Section
 from .sandbox import REPOSITORY, Sandbox, aws_environment, new_session, open_sandbox

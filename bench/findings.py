@@ -182,8 +182,9 @@ EMULATOR = _paragraph(
     deep-copies the whole table for every item of a `TransactWriteItems` call (O(table) per transaction; the
     moto server grew past 5 GB of memory during a 1,000-job burst), and builds every item in
     O(attributes²) (its size check re-measures the item on each attribute, about 2 ms for a runner record).
-    These benchmarks run moto with both fixed, same semantics (`bench/moto_patches.py`). moto also answers
-    a GSI `Query` by scanning the whole table, so index queries slow down with history in moto only.
+    These benchmarks run moto with both fixed, same semantics
+    (`devtools/ecsrunner_sandbox/moto_patches.py`). moto also answers a GSI `Query` by scanning the
+    whole table, so index queries slow down with history in moto only.
     (`ecsrunner_sandbox.moto_server` now binds port 0 in the server process and reports the port through
     a file, so a client can no longer reach another process's server.)"""
 )

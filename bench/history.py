@@ -6,7 +6,7 @@ terminal runners OFFLINE (9 in 10) or FAILED with their history, spread over the
 retention; active runners created in the last few minutes, each with a task that runs in moto's ECS
 (the janitor ends a runner whose task ECS does not know, as a lost STOPPED event), plus a few STARTING
 runners without a task that wait for a retry due later (they sit in the sparse waiting index). The
-server (moto with the patches of :mod:`bench.moto_patches`) is shared by the janitor and the CLI
+server (moto with the patches of :mod:`ecsrunner_sandbox.moto_patches`) is shared by the janitor and the CLI
 benchmarks (``Context.shared``) and grows from one history size to the next. The deployment is named
 ``bench`` so that nothing else that might reach the server by mistake shares its table or cluster.
 
@@ -33,8 +33,8 @@ from ecsrunner_core.domain.names import new_runner_name
 from ecsrunner_core.domain.runner import HistoryEntry, RunnerRecord
 from ecsrunner_core.domain.status import RunnerStatus
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
+from ecsrunner_sandbox.moto_patches import BULK_LOAD_PATH, start_patched_server
 
-from .moto_patches import BULK_LOAD_PATH, start_patched_server
 from .report import Context
 from .sandbox import REGION, REPOSITORY, Sandbox, aws_environment, new_session, open_sandbox
 

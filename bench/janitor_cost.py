@@ -198,6 +198,6 @@ Records: the first {data["api_items"]:,} were written with `BatchWriteItem` agai
 ({data["api_items"] / max(data["api_seconds"], 1e-9):,.0f} items/s through the API here); the other
 {data["loaded_items"]:,} were loaded with the same items straight into moto's backend through a hook of
 the bench's server ({data["loaded_items"] / max(data["load_seconds"], 1e-9):,.0f} items/s; see
-`bench/moto_patches.py`), to keep `make bench` short.
+`devtools/ecsrunner_sandbox/moto_patches.py`), to keep `make bench` short.
 """
     return Section(NAME, TITLE, body, data, [plot])

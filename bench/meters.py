@@ -40,6 +40,7 @@ class RemoteCall:
     returned: int | None = None  # Query/Scan Count
     finished_at: float = 0.0  # the meter's clock when the call returned
     index: str | None = None  # Query: the IndexName
+    cpu_seconds: float = 0.0  # this thread's CPU time inside the call (time.thread_time)
 
 
 def aws_target(service: str, operation: str, params: dict[str, Any]) -> str:
@@ -82,6 +83,7 @@ class AwsMeter:
         stack = self._stack()
         if stack:
             stack[-1]["start"] = time.perf_counter()
+            stack[-1]["cpu_start"] = time.thread_time()
 
     def _finish(self, model: Any, status: int | None, parsed: dict[str, Any]) -> None:
         stack = self._stack()
@@ -89,6 +91,7 @@ class AwsMeter:
             return
         pending = stack.pop()
         seconds = time.perf_counter() - pending.get("start", time.perf_counter())
+        cpu = time.thread_time() - pending.get("cpu_start", time.thread_time())
         service = model.service_model.service_name
         reads = writes = 0.0
         scanned = returned = None
@@ -106,6 +109,7 @@ class AwsMeter:
             returned,
             self._clock(),
             pending["params"].get("IndexName"),
+            cpu,
         )
         with self._lock:
             self.calls.append(call)
@@ -137,7 +141,7 @@ class GitHubMeter:
         meter = self
 
         def timed_send(session: requests.Session, request: requests.PreparedRequest, **kwargs: Any) -> Any:
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.thread_time()
             status = None
             try:
                 response = original(session, request, **kwargs)
@@ -150,6 +154,7 @@ class GitHubMeter:
                     time.perf_counter() - start,
                     status,
                     finished_at=meter._clock(),
+                    cpu_seconds=time.thread_time() - cpu_start,
                 )
                 with meter._lock:
                     meter.calls.append(call)
@@ -173,3 +178,7 @@ def counts(calls: Sequence[RemoteCall]) -> Counter[str]:
 
 def seconds(calls: Sequence[RemoteCall]) -> float:
     return sum(call.seconds for call in calls)
+
+
+def cpu_seconds(calls: Sequence[RemoteCall]) -> float:
+    return sum(call.cpu_seconds for call in calls)

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 from ecsrunner_sandbox.github_standin import GitHubStandIn
 
-from .meters import AwsMeter, GitHubMeter, RemoteCall, seconds
+from .meters import AwsMeter, GitHubMeter, RemoteCall, cpu_seconds, seconds
 
 _REPO_PATH = re.compile(r"^/repos/[^/]+/[^/]+|^/orgs/[^/]+")
 _NUMBER = re.compile(r"/\d+(?=/|$)")
@@ -30,6 +30,7 @@ class Measurement:
     aws: list[RemoteCall]
     github_attempts: list[RemoteCall]
     github_calls: list[tuple[str, str, int]] = field(default_factory=list)
+    cpu: float = 0.0  # this thread's CPU time for the whole invocation
 
     @property
     def aws_seconds(self) -> float:
@@ -47,6 +48,11 @@ class Measurement:
     def overhead(self) -> float:
         """Time not spent waiting for AWS or GitHub: our code, boto3/requests serialisation, logging."""
         return max(self.wall - self.remote_seconds, 0.0)
+
+    @property
+    def cpu_overhead(self) -> float:
+        """The same on this thread's CPU clock: what other processes on the machine cannot inflate."""
+        return max(self.cpu - cpu_seconds(self.aws) - cpu_seconds(self.github_attempts), 0.0)
 
     def counts(self) -> Counter[str]:
         found = Counter(call.target for call in self.aws)
@@ -73,13 +79,14 @@ class Probe:
 
     def call(self, action: Callable[[], Any]) -> Measurement:
         aws_mark, github_mark, standin_mark = self.aws.mark(), self.github.mark(), len(self.standin.calls)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.thread_time()
         result = action()
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, time.thread_time() - cpu_start
         return Measurement(
             result,
             wall,
             self.aws.since(aws_mark),
             self.github.since(github_mark),
             list(self.standin.calls[standin_mark:]),
+            cpu,
         )

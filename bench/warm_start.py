@@ -29,6 +29,7 @@ from ecsrunner_core.usecases.janitor import run_janitor
 from ecsrunner_core.usecases.launch import JIT_ENV_VAR
 from ecsrunner_sandbox.github_runner_sim import RunnerSimulator
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
+from ecsrunner_sandbox.moto_patches import patched_transactions
 from moto import mock_aws
 from moto.moto_api import state_manager
 
@@ -42,7 +43,6 @@ from .cost_model import (
 from .events import OUR_LABELS, ecs_task_event, webhook_event
 from .markdown import command, money, table
 from .meters import AwsMeter, GitHubMeter
-from .moto_patches import patched_transactions
 from .probe import Measurement, Probe
 from .report import Context, Section
 from .sandbox import REPOSITORY, Sandbox, aws_environment, new_session, open_sandbox

@@ -8,11 +8,11 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from ecsrunner_sandbox.moto_patches import patched_transactions
 from moto import mock_aws
 
 from bench.cold_start import heaviest_children, import_microseconds, parse_importtime
 from bench.dynamodb_units import item_size, read_units, write_units
-from bench.moto_patches import patched_transactions
 from bench.stats import percentile
 
 IMPORTTIME = """\

@@ -9,6 +9,7 @@ from typing import Any
 from ecsrunner_core.adapters.dynamodb_codec import COUNTER_KEY, JOB_PREFIX, RUNNER_PREFIX, runner_from_item
 from ecsrunner_core.domain.runner import RunnerRecord
 from ecsrunner_core.domain.status import RunnerStatus
+from moto.dynamodb.models import dynamodb_backends
 
 from tests.lifecycle.support import World
 
@@ -16,12 +17,12 @@ LAUNCHED_STATUSES = frozenset({RunnerStatus.WAITING_FOR_JOB, RunnerStatus.RUNNIN
 
 
 def raw_items(world: World) -> list[dict[str, Any]]:
-    pages = (
-        world.client("dynamodb")
-        .get_paginator("scan")
-        .paginate(TableName=world.settings.runner_table, ConsistentRead=True)
-    )
-    return [item for page in pages for item in page["Items"]]
+    """Every item of the runner table in DynamoDB's wire format, read from moto's backend: what a
+    consistent Scan returns, without serialising the whole table through the API on every check."""
+    account = world.client("sts").get_caller_identity()["Account"]
+    region = world.client("dynamodb").meta.region_name
+    table = dynamodb_backends[account][region].get_table(world.settings.runner_table)
+    return [item.to_json()["Attributes"] for item in table.all_items()]
 
 
 def runner_records(world: World) -> dict[str, RunnerRecord]:

@@ -16,6 +16,7 @@ from unittest.mock import patch
 
 from ecsrunner_core.domain.classes import DEFAULT_CLASS_SIZES
 from ecsrunner_sandbox.github_standin import DEFAULT_PAT, GitHubStandIn
+from ecsrunner_sandbox.moto_patches import patched_transactions
 from moto import mock_aws
 from moto.moto_api import state_manager
 
@@ -34,10 +35,16 @@ def fresh_world(
     """A deployment on a clean moto backend with its own GitHub stand-in (faults seeded by ``seed``;
     ``standin`` holds more of its options, e.g. an App). ``overrides`` go to ``provision``.
 
-    On exit the stand-in must have seen only requests GitHub's OpenAPI description allows.
+    On exit the stand-in must have seen only requests GitHub's OpenAPI description allows. moto runs
+    with the sandbox's transaction patch (same semantics, no whole-table copy per transaction), so a
+    1,000-job campaign costs O(n), not O(n²).
     """
     # EC2 is only there for subnets: skip loading moto's default AMIs.
-    with patch.dict(os.environ, {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}), mock_aws():
+    with (
+        patch.dict(os.environ, {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}),
+        mock_aws(),
+        patched_transactions(),
+    ):
         state_manager.set_transition(
             model_name="ecs::task", transition={"progression": "manual", "times": 1_000_000}
         )

@@ -1,4 +1,5 @@
-"""moto made fit for 1,000-job runs and 100,000-record tables. Two patches, same semantics:
+"""moto made fit for 1,000-job runs and 100,000-record tables (the benchmarks and the reliability
+campaigns use it). Two patches, same semantics:
 
 * Transactions without a whole-table copy. moto 5.2's ``DynamoDBBackend.transact_write_items``
   deep-copies every table a transaction touches, once per transaction item, to roll back on failure
@@ -11,14 +12,14 @@
   runner record with its history, and most of the cost of a PutItem or of loading 100,000 records).
   Patched: the item is measured once against the same 400 KB limit.
 
-Everything else in moto is unchanged; the rest of the document reports moto's own speed.
+Everything else in moto is unchanged.
 
-The bench's server process also answers ``POST /_bench/load-items`` (``{"region", "table", "items"}``)
+A patched server process also answers ``POST /_bench/load-items`` (``{"region", "table", "items"}``)
 by putting the low-level items straight into moto's DynamoDB backend: loading 100,000 history records
 through ``BatchWriteItem`` would take minutes on this machine (moto parses each request against the
 service model), so the history benchmarks load most of their records this way.
 
-Run a patched server with ``python -m bench.moto_patches -H 127.0.0.1 -p PORT`` (what
+Run a patched server with ``python -m ecsrunner_sandbox.moto_patches -H 127.0.0.1 -p PORT`` (what
 :func:`start_patched_server` does), or patch in-process moto with :func:`patched_transactions`.
 """
 
@@ -33,7 +34,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
 BULK_LOAD_PATH = "/_bench/load-items"
 ITEM_SIZE_LIMIT = 405_000  # moto's own threshold (the documented limit is 400 KB)
 Saved = list[tuple[Any, Any, Any, Any]]  # (table, hash key, range key or None, item before or None)
@@ -175,8 +175,7 @@ def start_patched_server(region: str = "us-east-1") -> Any:
     return start_moto_server(
         region=region,
         log_dir=Path(tempfile.mkdtemp(prefix="bench-moto-")),
-        module="bench.moto_patches",
-        pythonpath=(ROOT,),
+        module="ecsrunner_sandbox.moto_patches",
     )
 
 
