@@ -397,6 +397,10 @@ class RunnerStore(Protocol):
         """STARTING runners without a task whose wait ends by ``due_by``, soonest first."""
         ...
 
+    def next_waiting_due(self, after: datetime) -> datetime | None:
+        """The soonest end of a wait (retry backoff, GitHub pause, launch lease) later than ``after``."""
+        ...
+
     def active_slots(self) -> int: ...
 
     def claim_lease(self, name: str, owner: str, until: datetime) -> bool:

@@ -318,3 +318,47 @@ def test_wrong_credentials_are_retried_and_read_again_at_most_every_30_seconds(w
     world.queue_runner()  # within 30 s: the secret is not read again
     assert len(world.calls.of("secretsmanager.GetSecretValue")) == reads
     assert world.calls.of("ecs.RunTask") == []
+
+
+def test_a_transient_launch_failure_wakes_the_janitor_when_its_backoff_ends(world: World) -> None:
+    """Was: the retry waited for the next scheduled janitor run (5 minutes by default), so one
+    failed attempt in a burst's last round held the drain's end back by minutes."""
+    wakes = RecordingWaker()
+    world.services.waker = wakes  # type: ignore[assignment]
+    github_down(world)
+    record = world.queue_runner()
+    due = world.clock.now() + retry_delay(1)
+    assert record.next_attempt_at == due and record.task_arn is None
+    assert wakes.at == [due]  # set by the failed attempt itself
+    world.github.faults.clear()
+    world.clock.advance(retry_delay(1).total_seconds())
+    from ecsrunner_core.usecases.janitor import resume_launches
+
+    assert resume_launches(world.deps()).relaunched == 1  # what the wake-up runs
+    assert world.record(record.runner_name).task_arn
+    assert wakes.at == [due]  # nothing left waiting: no further wake-up
+
+
+def test_a_janitor_run_wakes_itself_for_what_it_left_waiting_but_never_inside_a_pause(world: World) -> None:
+    wakes = RecordingWaker()
+    github_down(world)
+    record = world.queue_runner()  # failed once, without a waker: only the janitor can arm one
+    assert record.attempts == 1
+    world.services.waker = wakes  # type: ignore[assignment]
+    world.clock.advance(retry_delay(1).total_seconds())
+    report = run_janitor(world.deps())  # fails again: backoff of the second attempt
+    assert report.errors == [] and world.record(record.runner_name).attempts == 2
+    assert wakes.at[-1] == world.clock.now() + retry_delay(2)
+
+    # A GitHub pause that ends after the retry is due: the wake-up waits for the pause.
+    world.github.faults.clear()
+    world.github.faults.script(secondary_limit(retry_after=600), operations=JIT_OPERATIONS)
+    world.queue_runner()
+    pause_end = world.clock.now() + timedelta(seconds=600)
+    assert wakes.at[-1] == pause_end
+    run_janitor(world.deps())
+    assert wakes.at[-1] == pause_end
+    armed = len(wakes.at)
+    world.clock.advance(600)
+    assert run_janitor(world.deps()).relaunched == 2
+    assert len(wakes.at) == armed  # nothing left waiting: no further wake-up

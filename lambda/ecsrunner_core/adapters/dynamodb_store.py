@@ -387,6 +387,20 @@ class DynamoDbStore:
                 return
             kwargs["ExclusiveStartKey"] = last
 
+    def next_waiting_due(self, after: datetime) -> datetime | None:
+        """The soonest ``due_at`` in the waiting index later than ``after``: one item read."""
+        page = self._db.query(
+            TableName=self._table,
+            IndexName=WAITING_INDEX,
+            KeyConditionExpression="#w = :w AND #d > :after",
+            ExpressionAttributeNames={"#w": WAITING_ATTRIBUTE, "#d": DUE_ATTRIBUTE},
+            ExpressionAttributeValues={":w": {"S": WAITING_PARTITION}, ":after": {"S": time_text(after)}},
+            ScanIndexForward=True,
+            Limit=1,
+        )
+        items = page.get("Items", [])
+        return parse_time(items[0][DUE_ATTRIBUTE]["S"]) if items else None
+
     # --- leases ---------------------------------------------------------------------------
 
     def claim_lease(self, name: str, owner: str, until: datetime) -> bool:

@@ -47,6 +47,7 @@ from .records import move
 from .relaunch import give_up, relaunch_after_death
 from .retire import launch_waiting, retire_if_idle, retire_runner
 from .tasks import apply_task_state, change_from_task
+from .wakeups import wake_for_next_launch
 
 T = TypeVar("T")
 
@@ -122,6 +123,8 @@ def _run(deps: Deps, deadline: Deadline | None, report: JanitorReport) -> None:
             "delete_orphan_registrations",
             lambda: _delete_orphan_registrations(deps, snapshot, report),
         )
+    # What this run left waiting for a retry or a pause is launched when it falls due.
+    _step(report, "wake_for_next_launch", lambda: wake_for_next_launch(deps))
     _emit(deps, report, snapshot)
 
 
@@ -139,6 +142,7 @@ def resume_launches(deps: Deps, deadline: Deadline | None = None) -> JanitorRepo
                 ),
             )
             report.relaunched += launched or 0
+            _step(report, "wake_for_next_launch", lambda: wake_for_next_launch(deps))
     return report
 
 

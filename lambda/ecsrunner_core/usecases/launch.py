@@ -34,6 +34,7 @@ from .errors import LaunchDeferred, PermanentLaunchError, describe_error
 from .github_pause import github_paused_until, pause_github
 from .images import refresh_task_definition, resolve_task_definition
 from .records import LAUNCH_LEASE, annotate, move
+from .wakeups import wake_for_next_launch
 
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 600
@@ -348,6 +349,8 @@ def _record_failure(deps: Deps, name: str, message: str, *, transient: bool, att
         )
 
     _, after = deps.store.update(name, failed_attempt)
+    if after is not None and not after.terminal:
+        wake_for_next_launch(deps)  # the retry starts when its backoff ends, not at the next run
     if after is not None and after.terminal:
         deps.metrics.count("RunnersFailed", reason="launch")
         deps.metrics.count(
