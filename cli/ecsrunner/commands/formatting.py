@@ -35,8 +35,12 @@ def image_text(canonical: str | None) -> str:
 
 
 def job_text(record: RunnerRecord) -> str:
-    """``owner/repo#job``, and ``→ #other`` when the runner ran another job than the one that launched it."""
-    text = f"{record.repository}#{record.job_id}"
+    """``owner/repo#job``, and ``→ #other`` when the runner ran another job than the one that launched it.
+    An idle warm runner has no job yet: ``warm pool <name>``."""
+    if not record.job_id:
+        text = f"warm pool {record.pool}" if record.pool else "-"
+    else:
+        text = f"{record.repository}#{record.job_id}"
     if record.run_job_id is not None and record.run_job_id != record.job_id:
         other_repo = record.run_job_repository
         prefix = other_repo if other_repo and other_repo != record.repository else ""
