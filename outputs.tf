@@ -119,6 +119,6 @@ output "dashboard_name" {
 }
 
 output "alarm_names" {
-  description = "CloudWatch alarm names by purpose (map): dead_letter_queue_event_failures, control_plane_errors, runners_failed, jobs_queued_too_long; {} when enable_alarms = false."
+  description = "CloudWatch alarm names by purpose (map): dead_letter_queue_event_failures, control_plane_errors, runners_failed, jobs_queued_too_long, image_rebuilds_failed; {} when enable_alarms = false."
   value       = module.monitoring.alarm_names
 }

@@ -680,7 +680,7 @@ variable "enable_dashboard" {
 }
 
 variable "enable_alarms" {
-  description = "Create the CloudWatch alarms: dead-letter queue not empty, control-plane function errors, runners failed, jobs left queued too long (each > 0 in a 5-minute period)."
+  description = "Create the CloudWatch alarms: dead-letter queue not empty, control-plane function errors, runners failed, jobs left queued too long, scheduled image rebuilds failed (each > 0 in a 5-minute period)."
   type        = bool
   default     = true
 }

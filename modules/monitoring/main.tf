@@ -181,6 +181,15 @@ locals {
         statistic   = "Sum"
         query       = null
       }
+      image_rebuilds_failed = {
+        name        = "${var.name}-image-rebuilds-failed"
+        description = "A scheduled image rebuild of ecsrunner ${var.name} failed: jobs keep the image's previous build, without the base image's new patches. `python -m ecsrunner images list` shows the image; its CodeBuild log says why."
+        namespace   = var.metrics_namespace
+        metric_name = "ImageRebuildsFailed"
+        dimensions  = tomap(local.service)
+        statistic   = "Sum"
+        query       = null
+      }
     },
   )
   alarms = { for key, alarm in local.alarm_definitions : key => alarm if var.enable_alarms }

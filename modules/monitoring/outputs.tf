@@ -9,7 +9,7 @@ output "dashboard_arn" {
 }
 
 output "alarm_names" {
-  description = "Names of the CloudWatch alarms by purpose: dead_letter_queue_<queue key>, control_plane_errors, runners_failed, jobs_queued_too_long; {} when enable_alarms = false."
+  description = "Names of the CloudWatch alarms by purpose: dead_letter_queue_<queue key>, control_plane_errors, runners_failed, jobs_queued_too_long, image_rebuilds_failed; {} when enable_alarms = false."
   value       = { for key, alarm in aws_cloudwatch_metric_alarm.this : key => alarm.alarm_name }
 }
 

@@ -150,12 +150,14 @@ def test_the_alarms_watch_the_queue_the_control_plane_failed_runners_and_queued_
         "control_plane_errors": "ci-runners-control-plane-errors",
         "runners_failed": "ci-runners-runners-failed",
         "jobs_queued_too_long": "ci-runners-jobs-queued-too-long",
+        "image_rebuilds_failed": "ci-runners-image-rebuilds-failed",
     }
     assert watched == {
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum"),
         ("AWS/Lambda", "Errors", "Sum"),
         (NAMESPACE, "RunnersFailed", "SUM"),
         (NAMESPACE, "JobsQueuedTooLong", "Sum"),
+        (NAMESPACE, "ImageRebuildsFailed", "Sum"),
     }
     assert "GROUP BY" not in alarms["runners_failed"]["query"], "an alarm query must return one series"
 

@@ -503,6 +503,7 @@ def check_dashboard_and_alarms_watch_what_the_deployment_emits(deployment: Deplo
     assert outputs["dashboard_name"] == f"{NAME}-us-east-1" and service == NAME
     assert set(outputs["alarm_names"]) == {
         "dead_letter_queue_event_failures", "control_plane_errors", "runners_failed", "jobs_queued_too_long",
+        "image_rebuilds_failed",
     }  # fmt: skip
     assert sorted(alarm["AlarmName"] for alarm in alarms) == sorted(outputs["alarm_names"].values())
     for alarm in alarms:
