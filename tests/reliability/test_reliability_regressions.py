@@ -8,12 +8,24 @@ from __future__ import annotations
 import json
 
 import pytest
+from ecsrunner_core.adapters.dynamodb_store import MAX_UPDATE_TRIES
+from ecsrunner_core.domain.pools import pools_from_json
 from ecsrunner_core.domain.status import RunnerStatus
 from ecsrunner_core.usecases.janitor import run_janitor
 
-from tests.lifecycle.support import Fault, World, api_gateway_event, client_error, github_headers, job_payload
+from tests.lifecycle.support import (
+    OUR_LABELS,
+    REPO,
+    Fault,
+    World,
+    api_gateway_event,
+    client_error,
+    github_headers,
+    job_payload,
+)
 from tests.reliability.aws_faults import transaction_conflict
 from tests.reliability.fleet import Fleet
+from tests.reliability.worlds import fresh_world
 
 
 def online(fleet: Fleet, runner_name: str) -> int:
@@ -115,3 +127,37 @@ def test_a_body_flagged_base64_that_is_not_ascii_is_refused(world: World) -> Non
     event = api_gateway_event(b"", github_headers("workflow_job", b"", None, "d-1"))
     event.update(body="\x80", isBase64Encoded=True)
     assert handle_control_plane_event(world.deps(), event)["statusCode"] == 400
+
+
+def _is_pool_runner_create(params: dict[str, object]) -> bool:
+    items = params.get("TransactItems") or []
+    first = items[0] if isinstance(items, list) and items else {}
+    return "pool" in first.get("Put", {}).get("Item", {})
+
+
+@pytest.mark.parametrize("conflicts", [1, 10])
+def test_a_transaction_conflict_on_a_warm_pool_refill_fails_no_delivery(conflicts: int) -> None:
+    """Was (found by the 500-job pools campaign): a ``TransactionConflict`` on the capacity counter
+    while a refill created its warm runner escaped the ``in_progress`` delivery. Now a conflict is
+    retried, and a refill that still fails leaves the pool to the janitor; the delivery succeeds."""
+    pools = pools_from_json('{"medium": {"class": "medium", "size": 1}}')
+    with fresh_world(warm_pools=pools) as world:
+        assert run_janitor(world.deps()).errors == []
+        (warm,) = [world.record(i["runner_name"]) for i in world.runner_items() if i.get("pool")]
+        world.sim.runner_online(world.jit_config(warm.runner_name))
+        world.task_running(world.record(warm.runner_name))
+        job = world.sim.queue_job(REPO, list(OUR_LABELS))
+        runner = world.github.state.runner_named(f"repos/{REPO}", warm.runner_name)
+        assert runner is not None and world.sim.assign_job(runner.id) == job
+        fault = Fault("dynamodb.TransactWriteItems", transaction_conflict, _is_pool_runner_create, conflicts)
+        world.calls.faults.append(fault)
+
+        response = world.webhook("workflow_job", world.sim.payload(job, "in_progress"))
+
+        assert response["statusCode"] == 200
+        assert world.record(warm.runner_name).status is RunnerStatus.RUNNING
+        refills = [i for i in world.runner_items() if i.get("pool") and i["runner_name"] != warm.runner_name]
+        assert fault.fired == min(conflicts, MAX_UPDATE_TRIES)
+        assert len(refills) == (1 if conflicts == 1 else 0)
+        if conflicts > 1:
+            assert run_janitor(world.deps()).warm_runners_added == 1  # the janitor refills it

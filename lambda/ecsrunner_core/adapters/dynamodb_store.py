@@ -133,15 +133,23 @@ class DynamoDbStore:
         if not take_slot:
             self._db.put_item(**put["Put"])
             return stored
-        try:
-            items: list[Any] = [put, {"Update": self._counter_update(True)}]
-            self._db.transact_write_items(TransactItems=items)
-        except ClientError as exc:
-            codes = _cancellation_codes(exc) if _is(exc, "TransactionCanceledException") else []
-            if codes[1:2] != ["ConditionalCheckFailed"]:
-                raise
-            return self.create_pool_runner(record, take_slot=False)
-        return stored
+        for attempt in range(MAX_UPDATE_TRIES):
+            try:
+                items: list[Any] = [put, {"Update": self._counter_update(True)}]
+                self._db.transact_write_items(TransactItems=items)
+            except ClientError as exc:
+                codes = _cancellation_codes(exc) if _is(exc, "TransactionCanceledException") else []
+                if codes[1:2] == ["ConditionalCheckFailed"]:
+                    return self.create_pool_runner(record, take_slot=False)
+                if "TransactionConflict" not in codes:
+                    raise
+                # The capacity counter is written by every launch and stop: try again.
+                time.sleep(min(0.01 * 2**attempt, 0.2))
+                continue
+            return stored
+        raise ConcurrentUpdate(
+            f"warm runner {record.runner_name} kept conflicting; giving up after {MAX_UPDATE_TRIES} tries"
+        )
 
     def claimable(self, pool: str, *, limit: int = 3) -> Iterator[RunnerRecord]:
         """Idle warm runners of ``pool`` nobody claimed, the longest idle first."""

@@ -23,6 +23,7 @@ from ..domain.runner import RunnerRecord, new_runner_record
 from ..domain.status import RunnerStatus
 from ..webhook import WorkflowJobEvent
 from .context import Deadline, Deps, log
+from .errors import describe_error
 from .launch import launch_runner
 from .outcomes import JanitorReport, Outcome
 from .records import LAUNCH_LEASE
@@ -87,7 +88,7 @@ def claim_warm_runner(
                     pool.name,
                     extra={"job_id": event.job_id, "runner_name": warm.runner_name},
                 )
-                add_pool_runner(deps, pool, f"refills warm pool {pool.name} after a claim", deadline)
+                refill(deps, pool, f"refills warm pool {pool.name} after a claim", deadline)
                 return Outcome("accepted", f"warm runner from pool {pool.name}", warm.runner_name)
             if result.existing_runner is not None:
                 return Outcome(
@@ -111,7 +112,16 @@ def claim_on_start(deps: Deps, runner: RunnerRecord, job_id: int) -> None:
     if result.created:
         deps.metrics.count("WarmPoolClaims", pool=runner.pool)
     if pool is not None:
-        add_pool_runner(deps, pool, f"refills warm pool {pool.name}: a runner took a job", None)
+        refill(deps, pool, f"refills warm pool {pool.name}: a runner took a job", None)
+
+
+def refill(deps: Deps, pool: WarmPool, reason: str, deadline: Deadline | None) -> None:
+    """Refill after a claim: the job already has its runner, so a failure here must not fail the
+    delivery (GitHub would record it failed); the janitor keeps the pool at its size."""
+    try:
+        add_pool_runner(deps, pool, reason, deadline)
+    except Exception as exc:
+        log.warning("warm pool %s not refilled (the janitor refills it): %s", pool.name, describe_error(exc))
 
 
 def add_pool_runner(
