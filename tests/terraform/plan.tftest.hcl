@@ -311,8 +311,9 @@ run "monitoring_on_by_default" {
       control_plane_errors             = "ecsrunner-control-plane-errors"
       runners_failed                   = "ecsrunner-runners-failed"
       jobs_queued_too_long             = "ecsrunner-jobs-queued-too-long"
+      image_rebuilds_failed            = "ecsrunner-image-rebuilds-failed"
     }
-    error_message = "The four alarms are on by default."
+    error_message = "The five alarms are on by default."
   }
 
   assert {
@@ -335,7 +336,7 @@ run "alarms_notify_the_sns_topic" {
   }
 
   assert {
-    condition     = module.monitoring.alarm_actions == tolist(["arn:aws:sns:us-east-1:123456789012:ops"]) && length(output.alarm_names) == 4
+    condition     = module.monitoring.alarm_actions == tolist(["arn:aws:sns:us-east-1:123456789012:ops"]) && length(output.alarm_names) == 5
     error_message = "Every alarm notifies alarm_sns_topic_arn (alarm and OK actions)."
   }
 
@@ -353,7 +354,7 @@ run "dashboard_off_alarms_on" {
   }
 
   assert {
-    condition     = output.dashboard_name == null && length(output.alarm_names) == 4
+    condition     = output.dashboard_name == null && length(output.alarm_names) == 5
     error_message = "enable_dashboard = false removes only the dashboard."
   }
 }
