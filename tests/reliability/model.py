@@ -595,7 +595,9 @@ class ControlPlaneModel(RuleBasedStateMachine):
             if model_job.job.status == "waiting":
                 self.world.sim.approve(model_job.job)
                 self.pending.append(webhook(self.world.sim.payload(model_job.job, "queued"), "queued"))
-        for _ in range(SETTLE_ROUNDS):
+        # Rounds of 10 simulated minutes; a backlog of approved jobs drains max_runners at a time,
+        # so the budget grows with the jobs (the loop ends as soon as everything settled).
+        for _ in range(SETTLE_ROUNDS + len(self.jobs)):
             while self.pending:
                 self._invoke(self.pending.pop(0))
             if self._building():
