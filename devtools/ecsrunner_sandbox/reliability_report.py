@@ -65,12 +65,18 @@ def run_tests(args: argparse.Namespace, figures_dir: Path) -> tuple[int, str]:
         "RELIABILITY_FIGURES": str(figures_dir),
         "HYPOTHESIS_PROFILE": "ci",
     }
-    command = [sys.executable, "-m", "pytest", "tests/reliability", "-q", "-p", "no:cacheprovider"]
+    # -rfE: the summary at the end names each failure with its message, so the tail shows why.
+    command = [sys.executable, "-m", "pytest", "tests/reliability", "-q", "-rfE", "-p", "no:cacheprovider"]
     if args.workers > 1:
         command += ["-n", str(args.workers), "--dist", "loadgroup"]
     done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    log_file = figures_dir / "pytest.log"
+    log_file.write_text(done.stdout + done.stderr, encoding="utf-8")
     sys.stdout.write(done.stdout[-4000:])
     sys.stderr.write(done.stderr[-4000:])
+    if done.returncode != 0:
+        shown = log_file.relative_to(ROOT) if log_file.is_relative_to(ROOT) else log_file
+        sys.stdout.write(f"\nthe whole pytest output: {shown}\n")
     lines = [line for line in done.stdout.splitlines() if " passed" in line or " failed" in line]
     return done.returncode, (lines[-1].strip("= ") if lines else "no result")
 

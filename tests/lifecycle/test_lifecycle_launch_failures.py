@@ -339,6 +339,23 @@ def test_a_transient_launch_failure_wakes_the_janitor_when_its_backoff_ends(worl
     assert wakes.at == [due]  # nothing left waiting: no further wake-up
 
 
+def test_a_failing_read_of_the_next_due_launch_does_not_fail_the_delivery(world: World) -> None:
+    """Was: the wake-up's Query on the waiting index was not guarded, so a DynamoDB error there
+    escaped the launch after its failure was recorded and the delivery answered 500."""
+    world.services.waker = RecordingWaker()  # type: ignore[assignment]
+    github_down(world)
+    world.calls.faults.append(
+        Fault(
+            "dynamodb.Query",
+            client_error("ProvisionedThroughputExceededException", "slow down"),
+            lambda params: params.get("IndexName") == "waiting-index",
+        )
+    )
+    record = world.queue_runner()  # asserts the 200
+    assert world.calls.faults[0].fired == 1
+    assert record.attempts == 1 and record.next_attempt_at is not None
+
+
 def test_a_janitor_run_wakes_itself_for_what_it_left_waiting_but_never_inside_a_pause(world: World) -> None:
     wakes = RecordingWaker()
     github_down(world)

@@ -59,6 +59,10 @@ def _is(error: ClientError, code: str) -> bool:
     return bool(error.response.get("Error", {}).get("Code") == code)
 
 
+def _back_off(attempt: int) -> None:
+    time.sleep(min(0.01 * 2**attempt, 0.2))
+
+
 class DynamoDbStore:
     def __init__(
         self,
@@ -94,31 +98,19 @@ class DynamoDbStore:
         duplicate, the guard's current runner comes back from the failed condition (no extra read).
         """
         stored = replace(record, version=1, holds_slot=take_slot)
-        for attempt in range(MAX_UPDATE_TRIES):
-            try:
-                self._db.transact_write_items(TransactItems=self._create_items(stored, replacing))
-            except ClientError as exc:
-                if not _is(exc, "TransactionCanceledException"):
-                    raise
-                codes = _cancellation_codes(exc)
-                if codes[:1] == ["ConditionalCheckFailed"]:
-                    reasons: list[Any] = list(exc.response.get("CancellationReasons") or [{}])
-                    old: dict[str, Any] = reasons[0].get("Item") or {}
-                    existing = old.get("runner_name", {}).get("S")
-                    return CreateResult(created=False, record=None, existing_runner=existing)
-                if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
-                    stored = replace(stored, holds_slot=False)  # no slot free: store it waiting
-                    continue
-                if "TransactionConflict" not in codes:
-                    raise
-                # Another transaction held the job guard (a concurrent delivery of the same job):
-                # try again, and see its guard (a duplicate) or write ours.
-                time.sleep(min(0.01 * 2**attempt, 0.2))
-                continue
-            return CreateResult(created=True, record=stored, existing_runner=None)
-        raise ConcurrentUpdate(
-            f"job {record.job_id} kept conflicting; giving up after {MAX_UPDATE_TRIES} tries"
-        )
+        try:
+            self._transact(self._create_items(stored, replacing), f"job {record.job_id}")
+        except ClientError as exc:
+            codes = _cancellation_codes(exc) if _is(exc, "TransactionCanceledException") else []
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                reasons: list[Any] = list(exc.response.get("CancellationReasons") or [{}])
+                old: dict[str, Any] = reasons[0].get("Item") or {}
+                existing = old.get("runner_name", {}).get("S")
+                return CreateResult(created=False, record=None, existing_runner=existing)
+            if take_slot and codes[2:3] == ["ConditionalCheckFailed"]:
+                return self.create(record, replacing=replacing)  # no slot free: store it waiting
+            raise
+        return CreateResult(created=True, record=stored, existing_runner=None)
 
     def create_pool_runner(self, record: RunnerRecord, *, take_slot: bool = True) -> RunnerRecord:
         """A warm pool's runner: no job, so no job guard; with its capacity slot when one is free."""
@@ -133,23 +125,29 @@ class DynamoDbStore:
         if not take_slot:
             self._db.put_item(**put["Put"])
             return stored
+        try:
+            self._transact([put, {"Update": self._counter_update(True)}], f"warm runner {record.runner_name}")
+        except ClientError as exc:
+            codes = _cancellation_codes(exc) if _is(exc, "TransactionCanceledException") else []
+            if codes[1:2] == ["ConditionalCheckFailed"]:
+                return self.create_pool_runner(record, take_slot=False)
+            raise
+        return stored
+
+    def _transact(self, items: list[Any], what: str) -> None:
+        """TransactWriteItems, tried again while another transaction holds one of the items (the job
+        guard of a concurrent delivery, or the capacity counter every launch and stop writes). A
+        failed condition is the caller's to read, so it raises at once."""
         for attempt in range(MAX_UPDATE_TRIES):
             try:
-                items: list[Any] = [put, {"Update": self._counter_update(True)}]
                 self._db.transact_write_items(TransactItems=items)
+                return
             except ClientError as exc:
                 codes = _cancellation_codes(exc) if _is(exc, "TransactionCanceledException") else []
-                if codes[1:2] == ["ConditionalCheckFailed"]:
-                    return self.create_pool_runner(record, take_slot=False)
-                if "TransactionConflict" not in codes:
+                if "TransactionConflict" not in codes or "ConditionalCheckFailed" in codes:
                     raise
-                # The capacity counter is written by every launch and stop: try again.
-                time.sleep(min(0.01 * 2**attempt, 0.2))
-                continue
-            return stored
-        raise ConcurrentUpdate(
-            f"warm runner {record.runner_name} kept conflicting; giving up after {MAX_UPDATE_TRIES} tries"
-        )
+                _back_off(attempt)
+        raise ConcurrentUpdate(f"{what} kept conflicting; giving up after {MAX_UPDATE_TRIES} tries")
 
     def claimable(self, pool: str, *, limit: int = 3) -> Iterator[RunnerRecord]:
         """Idle warm runners of ``pool`` nobody claimed, the longest idle first."""
@@ -265,7 +263,7 @@ class DynamoDbStore:
             try:
                 self._write(before, after)
             except _VersionConflict:
-                time.sleep(min(0.01 * 2**attempt, 0.2))
+                _back_off(attempt)
                 continue
             return before, after
         raise ConcurrentUpdate(

@@ -28,11 +28,10 @@ def wake_for_next_launch(deps: Deps) -> datetime | None:
     """Schedule the janitor for the next due launch; returns when (None: nothing to wait for)."""
     if deps.waker is None:
         return None
-    when = next_launch_due_at(deps)
-    if when is None:
-        return None
     try:
-        deps.waker.wake_at(when)
+        when = next_launch_due_at(deps)
+        if when is not None:
+            deps.waker.wake_at(when)
     except Exception as exc:  # the scheduled janitor run still launches it, later
         log.warning("could not schedule the janitor for the next due launch: %s", exc)
         return None
