@@ -63,11 +63,10 @@ def test_a_job_waiting_for_approval_gets_its_runner_only_when_approved(world: Wo
     assert record is not None and record.status is RunnerStatus.STARTING and record.task_arn
 
 
-def test_a_runner_started_before_the_job_waited_is_retired_and_the_approved_job_gets_a_new_one(
-    world: World,
-) -> None:
-    """Deliveries out of order: the approved ``queued`` arrives first, then ``waiting``: the idle
-    runner is retired (no task through a long approval) and the next ``queued`` gets a new one."""
+def test_a_late_waiting_delivery_keeps_the_runner_of_an_approved_job(world: World) -> None:
+    """Deliveries out of order: the approved ``queued`` arrives first, then the ``waiting`` sent
+    before it. Was: the runner was retired, and GitHub sends no further ``queued``: the job waited
+    for the reconciliation. Now GitHub is asked: the job is queued, so the runner stays."""
     job = world.sim.queue_job("octo-org/octo-repo", list(OUR_LABELS), awaiting_approval=True)
     waiting = world.sim.payload(job, "waiting")
     world.sim.approve(job)
@@ -75,12 +74,36 @@ def test_a_runner_started_before_the_job_waited_is_retired_and_the_approved_job_
     assert json.loads(world.webhook("workflow_job", approved)["body"])["outcome"] == "accepted"
     first = world.record_for_job(job.id)
     assert first is not None and first.task_arn
-    assert json.loads(world.webhook("workflow_job", waiting)["body"])["outcome"] == "waiting"
+    asked = len(world.github.calls_to("GET", f"/actions/jobs/{job.id}"))
+    body = json.loads(world.webhook("workflow_job", waiting)["body"])
+    assert body["outcome"] == "waiting" and "late delivery" in body["detail"]
+    assert len(world.github.calls_to("GET", f"/actions/jobs/{job.id}")) == asked + 1
+    kept = world.record(first.runner_name)
+    assert kept.status is RunnerStatus.STARTING and not kept.terminal
+    assert world.task(first.task_arn)["desiredStatus"] == "RUNNING"
+
+
+def test_a_runner_whose_job_waits_on_github_is_retired_and_the_approved_job_gets_a_new_one(
+    world: World,
+) -> None:
+    """A runner exists while GitHub holds its job for a reviewer: the ``waiting`` delivery retires
+    it (no task bills through a long approval) and the approved ``queued`` gets a new one."""
+    job = world.sim.queue_job("octo-org/octo-repo", list(OUR_LABELS), awaiting_approval=True)
+    early = world.sim.payload(job, "queued")
+    early["workflow_job"]["status"] = "queued"  # as if queued before the protection rule applied
+    assert json.loads(world.webhook("workflow_job", early)["body"])["outcome"] == "accepted"
+    first = world.record_for_job(job.id)
+    assert first is not None and first.task_arn
+    assert (
+        json.loads(world.webhook("workflow_job", world.sim.payload(job, "waiting"))["body"])["outcome"]
+        == "waiting"
+    )
     retired = world.record(first.runner_name)
     assert retired.status is RunnerStatus.OFFLINE and "approval" in retired.status_reason
     assert world.task(first.task_arn)["desiredStatus"] == "STOPPED"
     assert world.assert_counter_matches_slots() == 0
-    again = json.loads(world.webhook("workflow_job", approved)["body"])
+    world.sim.approve(job)
+    again = json.loads(world.webhook("workflow_job", world.sim.payload(job, "queued"))["body"])
     assert again["outcome"] == "accepted" and again["runner"] != first.runner_name
     successor = world.record(again["runner"])
     assert successor.replaces == first.runner_name and successor.task_arn  # GitHub: still queued

@@ -181,6 +181,7 @@ class ControlPlaneModel(RuleBasedStateMachine):
         if drop:
             self.world.github.hooks.hooks[0].drop_next()
         crashed = False
+        live_before = self._stopped_runner_live(delivery)
         with self._fault(fault):
             try:
                 status = send(self.world, delivery, self.target)
@@ -201,13 +202,22 @@ class ControlPlaneModel(RuleBasedStateMachine):
                     model_job.acknowledged = True
         elif drop:
             TALLY.outcomes[f"dropped {delivery.kind} {delivery.action}"] += 1
-        if not crashed and fault is None and delivery.kind == "event" and delivery.action == "STOPPED":
+        if not crashed and fault is None and live_before:
             self._check_relaunched(delivery)
         self._absorb(self.fleet.sync())
 
+    def _stopped_runner_live(self, delivery: Delivery) -> bool:
+        """Whether ``delivery`` is a STOPPED event for a runner our records still hold live: the
+        event that reports its death (not a late copy after the janitor or an earlier copy ended it)."""
+        if delivery.kind != "event" or delivery.action != "STOPPED":
+            return False
+        record = self.world.store().get(delivery.payload["detail"].get("startedBy") or "")
+        return record is not None and not record.terminal
+
     def _check_relaunched(self, delivery: Delivery) -> None:
-        """A runner that died before its job, while GitHub holds that job queued: the job has a
-        live runner at once (a relaunch), unless its refusal says why not."""
+        """A runner that died before its job, while GitHub holds that job queued: the event that
+        reports the death gives the job a live runner at once (a relaunch), unless its refusal says
+        why not. (A runner a late event finds already ended is the janitor's: see ``_settle``.)"""
         record = self.world.store().get(delivery.payload["detail"].get("startedBy") or "")
         if record is None or not record.terminal or record.took_job or record.refusal:
             return
