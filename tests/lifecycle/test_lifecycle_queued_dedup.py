@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ecsrunner_core.domain.status import RunnerStatus
+from ecsrunner_sandbox.github_faults import server_error
 
 from tests.lifecycle.support import OUR_LABELS, World, fixture_json, job_payload, retarget_repository
 
@@ -80,6 +81,27 @@ def test_a_late_waiting_delivery_keeps_the_runner_of_an_approved_job(world: Worl
     assert len(world.github.calls_to("GET", f"/actions/jobs/{job.id}")) == asked + 1
     kept = world.record(first.runner_name)
     assert kept.status is RunnerStatus.STARTING and not kept.terminal
+    assert world.task(first.task_arn)["desiredStatus"] == "RUNNING"
+
+
+def test_a_waiting_delivery_keeps_the_runner_when_github_cannot_say_whether_the_job_waits(
+    world: World,
+) -> None:
+    """As when a runner is retired for any other reason: a runner is not ended on a guess; the
+    janitor asks GitHub again at its timeout."""
+    job = world.sim.queue_job("octo-org/octo-repo", list(OUR_LABELS), awaiting_approval=True)
+    waiting = world.sim.payload(job, "waiting")
+    world.sim.approve(job)
+    assert (
+        json.loads(world.webhook("workflow_job", world.sim.payload(job, "queued"))["body"])["outcome"]
+        == "accepted"
+    )
+    first = world.record_for_job(job.id)
+    assert first is not None and first.task_arn
+    world.github.faults.set_rate(1.0, [server_error(502)], operations=["actions/get-job-for-workflow-run"])
+    body = json.loads(world.webhook("workflow_job", waiting)["body"])
+    assert body["outcome"] == "waiting" and "GitHub could not say" in body["detail"]
+    assert not world.record(first.runner_name).terminal
     assert world.task(first.task_arn)["desiredStatus"] == "RUNNING"
 
 

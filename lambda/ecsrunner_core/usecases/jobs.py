@@ -18,6 +18,7 @@ from ..domain.status import RunnerStatus
 from ..ports import GitHubError
 from ..webhook import WorkflowJobEvent
 from .context import Deadline, Deps, log
+from .errors import describe_error
 from .images import FAILED_BUILD_COOLDOWN
 from .launch import launch_runner
 from .outcomes import Outcome
@@ -217,25 +218,26 @@ def job_waiting(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None =
     record = deps.store.get_by_job(event.job_id)
     if record is None or record.terminal or record.took_job:
         return Outcome("waiting", f"job {event.job_id}: {APPROVAL_WAIT}")
-    if _queued_on_github(deps, record):
-        # Deliveries arrive out of order: a reviewer approved the job since this one was sent.
-        detail = f"job {event.job_id} is queued on GitHub (approved since): a late delivery; runner kept"
-        return Outcome("waiting", detail, record.runner_name)
+    kept = _why_keep(deps, record)
+    if kept is not None:
+        return Outcome("waiting", f"job {event.job_id}: {kept}; runner kept", record.runner_name)
     ended = retire_if_idle(deps, record, RunnerStatus.OFFLINE, f"job {event.job_id}: {APPROVAL_WAIT}")
     if ended is not None:
         launch_waiting(deps, deadline, limit=1)
     return Outcome("waiting", f"job {event.job_id}: {APPROVAL_WAIT}", record.runner_name)
 
 
-def _queued_on_github(deps: Deps, record: RunnerRecord) -> bool:
-    """Whether GitHub holds the job queued. When GitHub cannot say, the runner is retired as the
-    delivery asks: if the job was approved after all, the reconciliation gives it a runner again."""
+def _why_keep(deps: Deps, record: RunnerRecord) -> str | None:
+    """Why a ``waiting`` delivery must not retire the job's runner: GitHub holds the job queued
+    (deliveries arrive out of order: a reviewer approved it since this one was sent), or GitHub
+    cannot be asked (as in :func:`retire_if_idle`: the janitor asks again at the runner's timeout)."""
     try:
         job = deps.github.get_job(record.repository, record.job_id)
     except GitHubError as exc:
-        log.warning("job %s: could not ask GitHub whether it still waits: %s", record.job_id, exc)
-        return False
-    return job is not None and job.queued
+        return f"GitHub could not say whether it still waits ({describe_error(exc)})"
+    if job is not None and job.queued:
+        return "queued on GitHub (approved since): a late delivery"
+    return None
 
 
 def job_started(deps: Deps, event: WorkflowJobEvent, deadline: Deadline | None = None) -> Outcome:
